@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install what is needed, then run every check CI runs: formatting, lint, types,
+# the docs build and the whole test suite (integration tests included, as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/install.sh
+
+echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples
+echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples
+echo "== mypy --strict";       .venv/bin/mypy scamperlab
+echo "== mkdocs build --strict"
+site=$(mktemp -d)
+trap 'rm -rf "$site"' EXIT
+.venv/bin/mkdocs build --strict --quiet -d "$site"
+echo "== pytest"
+# Integration tests must run here: a missing prerequisite fails instead of skipping.
+SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,412 @@
+"""``scamperlab``: thin commands over :class:`~scamperlab.lab.Lab` and the lab state.
+
+``up`` runs the lab in a detached daemon (``scamperlab _daemon``) and shows
+its progress through a pipe; ``down`` asks that daemon to tear down;
+``run`` keeps the lab in this process around one command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scamperlab.errors import LabStateError, ScamperlabError
+from scamperlab.state import (
+    cleanup_stale,
+    is_running,
+    list_labs,
+    process_starttime,
+    read_state,
+    state_root,
+)
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _lab_name(args: argparse.Namespace) -> str:
+    if args.name:
+        return str(args.name)
+    labs = [n for n in list_labs() if is_running(n)]
+    if len(labs) == 1:
+        return labs[0]
+    if not labs:
+        raise LabStateError("no lab is running")
+    raise LabStateError(f"several labs are running ({', '.join(labs)}): name one")
+
+
+# -- up / daemon ---------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from scamperlab.topology.loader import load_topology
+
+    topo = load_topology(args.topology)  # fail here, in the foreground, on a bad file
+    name = args.name or topo.name
+    read_fd, write_fd = os.pipe()
+    argv = [sys.executable, "-m", "scamperlab.cli", "_daemon", "--progress-fd", str(write_fd)]
+    argv += ["--name", name, str(Path(args.topology).resolve())]
+    if args.scamper_prefix:
+        argv += ["--scamper-prefix", args.scamper_prefix]
+    daemon = subprocess.Popen(
+        argv,
+        pass_fds=(write_fd,),
+        start_new_session=True,  # Ctrl-C in this terminal must not reach it directly
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    reader = os.fdopen(read_fd)
+    result: dict[str, Any] = {}
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"starting lab {name}", total=None)
+            for line in reader:
+                msg = json.loads(line)
+                if "progress" in msg:
+                    phase, done, total = msg["progress"]
+                    bar.update(task, description=phase, completed=done, total=total or None)
+                elif "warning" in msg or "event" in msg:
+                    console.print(f"[yellow]warning:[/] {msg.get('warning') or msg.get('event')}")
+                else:
+                    result = msg
+                    break
+    except KeyboardInterrupt:
+        console.print("interrupted: tearing the lab down...")
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait()
+        console.print("lab removed")
+        return 130
+    finally:
+        reader.close()
+    if "error" in result or not result:
+        daemon.wait()
+        console.print(
+            f"[red]error:[/] {result.get('error', 'the lab daemon died during start-up')}"
+        )
+        return 1
+    out.print(result["mux"])
+    console.print(
+        f"lab [bold]{name}[/] is up: {result['vps']} VPs on mux {result['mux']}"
+        f" ({result['seconds']:.1f} s); 'scamperlab status', 'scamperlab down {name}'"
+    )
+    return 0
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from scamperlab.lab import Lab
+
+    progress = os.fdopen(args.progress_fd, "w", buffering=1)
+
+    def send(msg: dict[str, Any]) -> None:
+        # If the foreground went away, keep running: the lab is still wanted.
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            progress.write(json.dumps(msg) + "\n")
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    start = time.monotonic()
+    try:
+        lab = Lab.from_file(args.topology, name=args.name, scamper_prefix=args.scamper_prefix)
+        lab.start(progress=lambda phase, done, total: send({"progress": [phase, done, total]}))
+    except SystemExit:
+        return 0
+    except ScamperlabError as exc:
+        send({"error": str(exc)})
+        return 1
+    except Exception as exc:
+        send({"error": f"unexpected: {exc!r}"})
+        raise
+    logging.basicConfig(filename=lab.state.path("logs", "daemon.log"), level=logging.INFO)
+    for warning in lab.warnings:
+        send({"warning": warning})
+    send({"mux": str(lab.mux_path), "vps": len(lab.vps), "seconds": time.monotonic() - start})
+    progress.close()
+    try:
+        while True:
+            signal.pause()
+    except SystemExit:
+        pass
+    finally:
+        lab.stop()
+    return 0
+
+
+# -- down / status ---------------------------------------------------------------
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    name = _lab_name(args)
+    directory = state_root() / name
+    if not directory.exists():
+        raise LabStateError(f"no lab named {name!r}")
+    state = read_state(name) or {}
+    if not is_running(name):
+        for line in cleanup_stale(directory):
+            console.print(line)
+        return 0
+    pid, starttime = state.get("owner_pid"), state.get("owner_starttime")
+    if pid is None or process_starttime(int(pid)) != starttime:
+        raise LabStateError(f"lab {name!r} is held by an unknown process; cannot stop it safely")
+    os.kill(int(pid), signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    with console.status(f"tearing down lab {name}"):
+        while is_running(name):
+            if time.monotonic() > deadline:
+                os.kill(int(pid), signal.SIGKILL)
+                time.sleep(0.5)
+                cleanup_stale(directory)
+                break
+            time.sleep(0.1)
+    console.print(f"lab {name} is down")
+    return 0
+
+
+def _age(since: float | None) -> str:
+    if not since:
+        return "-"
+    secs = int(time.time() - since)
+    return f"{secs // 3600}h{secs % 3600 // 60:02d}m{secs % 60:02d}s"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    names = [args.name] if args.name else list_labs()
+    if not names:
+        console.print("no lab is running")
+        return 0
+    for name in names:
+        state = read_state(name)
+        if state is None:
+            console.print(f"no lab named {name!r}")
+            return 1
+        running = is_running(name)
+        if args.json:
+            out.print_json(data=dict(state, running=running))
+            continue
+        title = (
+            f"lab {name} ({'running' if running else 'STALE: owner died; run scamperlab down'})"
+            f" - mux {state.get('mux')} - scamper {state.get('scamper_version')}"
+            f" - up {_age(state.get('started_at'))}"
+        )
+        table = Table(title=title)
+        for col in (
+            "VP",
+            "state",
+            "pid",
+            "IPv4",
+            "IPv6",
+            "cc",
+            "place",
+            "ASN",
+            "tags",
+            "uptime",
+            "restarts",
+        ):
+            table.add_column(col)
+        for vp in state.get("vps", []):
+            table.add_row(
+                vp["name"],
+                vp["state"],
+                str(vp["pid"] or "-"),
+                vp["ipv4"],
+                vp["ipv6"],
+                vp["cc"] or "",
+                vp["place"] or "",
+                str(vp["asn4"] or ""),
+                ",".join(vp["tags"]),
+                _age(vp["up_since"]),
+                str(vp["restarts"]),
+            )
+        out.print(table)
+        targets = state.get("targets", [])
+        if targets:
+            t = Table(title="targets")
+            for col in ("target", "IPv4", "IPv6"):
+                t.add_column(col)
+            for target in targets:
+                t.add_row(target["name"], target["ipv4"], target["ipv6"])
+            out.print(t)
+        for warning in state.get("warnings", []):
+            console.print(f"[yellow]warning:[/] {warning}")
+    return 0
+
+
+# -- run / check -----------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from scamperlab.lab import Lab, lab_environment
+
+    command: list[str] = args.command
+    if not command:
+        raise ScamperlabError("nothing to run: scamperlab run TOPOLOGY -- COMMAND [ARGS...]")
+    lab = Lab.from_file(args.topology, name=args.name, scamper_prefix=args.scamper_prefix)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+        lab.start(
+            progress=lambda p, d, t: bar.update(task, description=p, completed=d, total=t or None)
+        )
+    try:
+        for warning in lab.warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+        argv = [part.replace("{mux}", str(lab.mux_path)) for part in command]
+        try:
+            proc = subprocess.Popen(argv, env=lab_environment(lab))
+        except OSError as exc:
+            raise ScamperlabError(f"cannot run {argv[0]}: {exc.strerror}") from exc
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
+            return 130
+    finally:
+        lab.stop()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from scamperlab.topology.loader import load_topology
+    from scamperlab.topology.plan import make_plan
+
+    topo = load_topology(args.topology)
+    plan = make_plan(topo)
+    out.print(
+        f"{args.topology}: ok - {len(topo.vps)} VPs, {len(topo.routers)} routers,"
+        f" {len(topo.targets)} targets, {len(plan.links)} links"
+    )
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from scamperlab.emulation.shaping import kernel_has_netem
+    from scamperlab.processes.binaries import check_host_tools, find_scamper
+
+    ok = True
+    try:
+        install = find_scamper(args.scamper_prefix)
+        out.print(f"scamper {install.version} at {install.scamper}")
+        mux = "sc_remoted serves it (-M)" if install.remoted_has_mux else "served by scamperlab"
+        out.print(f"sc_remoted at {install.sc_remoted}; mux socket {mux}")
+    except ScamperlabError as exc:
+        out.print(f"[red]scamper:[/] {exc}")
+        ok = False
+    try:
+        check_host_tools()
+        out.print("root and mnexec: ok")
+    except ScamperlabError as exc:
+        out.print(f"[red]host:[/] {exc}")
+        ok = False
+    has_netem = kernel_has_netem()
+    out.print(
+        "netem: available (delay, jitter and loss are emulated)"
+        if has_netem
+        else "[yellow]netem: missing[/] - link delay/loss will not be applied"
+    )
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scamperlab", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the lab does")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    def lab_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--name", help="lab name (default: the topology's name)")
+        p.add_argument("--scamper-prefix", help="use scamper/sc_remoted from DIR/bin")
+
+    up = sub.add_parser("up", help="bring a lab up and leave it running")
+    up.add_argument("topology")
+    lab_opts(up)
+    up.set_defaults(func=cmd_up)
+
+    daemon = sub.add_parser("_daemon")
+    daemon.add_argument("topology")
+    daemon.add_argument("--progress-fd", type=int, required=True)
+    lab_opts(daemon)
+    daemon.set_defaults(func=cmd_daemon)
+
+    down = sub.add_parser("down", help="tear a running lab down")
+    down.add_argument("name", nargs="?")
+    down.set_defaults(func=cmd_down)
+
+    status = sub.add_parser("status", help="show running labs and their VPs")
+    status.add_argument("name", nargs="?")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
+
+    run = sub.add_parser("run", help="bring a lab up, run a command against it, tear it down")
+    run.add_argument("topology")
+    lab_opts(run)
+    run.add_argument(
+        "command", nargs="*", help="after --: the command and its arguments ({mux} is replaced)"
+    )
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="validate a topology file")
+    check.add_argument("topology")
+    check.set_defaults(func=cmd_check)
+
+    doctor = sub.add_parser("doctor", help="what scamperlab will use on this machine")
+    doctor.add_argument("--scamper-prefix")
+    doctor.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first "--" is the user's command, whatever options it has.
+    tail: list[str] | None = None
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, tail = argv[:cut], argv[cut + 1 :]
+    args = build_parser().parse_args(argv)
+    if tail is not None:
+        if args.cmd != "run":
+            build_parser().error("'--' is only for 'scamperlab run TOPOLOGY -- COMMAND'")
+        args.command = [*args.command, *tail]
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s"
+    )
+    try:
+        return int(args.func(args))
+    except ScamperlabError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Network namespaces, links, routes and link shaping that realise a lab's plan."""

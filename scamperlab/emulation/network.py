@@ -1,0 +1,275 @@
+"""Realising a :class:`LabPlan` as Mininet hosts (network namespaces) and veth links.
+
+Mininet gives us the namespaces (one ``mnexec``-held shell per node) and the
+veth pairs; addresses, routes and sysctls are pushed with one ``ip -batch``
+and one ``sysctl`` per node because Mininet's per-command shell round trips
+are too slow for hundreds of nodes. Every link is a point-to-point veth
+between two lab namespaces: no switch, no Open vSwitch, nothing in the host's
+own namespace, so a crashed lab leaves nothing that outlives its processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mininet.link import Link
+from mininet.node import Host
+
+from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
+from scamperlab.errors import LabStartError
+from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan
+
+Progress = Callable[[str], None]
+
+CONTROLLER = "controller"
+MGMT_BRIDGE = "mgmt"
+MGMT_VP_IF = "mgmt0"
+
+_COMMON_SYSCTLS = {
+    "net.ipv4.conf.all.rp_filter": "0",
+    "net.ipv4.conf.default.rp_filter": "0",
+    # Links come up at once: no duplicate address detection holding addresses tentative.
+    "net.ipv6.conf.all.accept_dad": "0",
+    "net.ipv6.conf.default.accept_dad": "0",
+    "net.ipv6.conf.default.dad_transmits": "0",
+    "net.ipv6.conf.all.accept_ra": "0",
+    "net.ipv6.conf.default.accept_ra": "0",
+    # Reproducible ICMP: kernel rate limits would drop replies to concurrent probing.
+    "net.ipv4.icmp_ratelimit": "0",
+    "net.ipv4.icmp_msgs_per_sec": "100000",
+    "net.ipv6.icmp.ratelimit": "0",
+}
+_ROUTER_SYSCTLS = {
+    "net.ipv4.ip_forward": "1",
+    "net.ipv6.conf.all.forwarding": "1",
+    # Answer from the interface the probe came in on, as routers do in traceroutes.
+    "net.ipv4.icmp_errors_use_inbound_ifaddr": "1",
+}
+
+
+def _run(argv: Sequence[str], what: str, stdin: str | None = None) -> None:
+    done = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip()
+        raise LabStartError(f"{what} failed: {detail}")
+
+
+@dataclass
+class EmulatedNetwork:
+    """The running namespaces of one lab; :meth:`stop` leaves nothing behind."""
+
+    plan: LabPlan
+    netem: bool = field(default_factory=kernel_has_netem)
+    hosts: dict[str, Host] = field(default_factory=dict)
+    unshaped: list[LinkPlan] = field(default_factory=list)
+
+    def host(self, name: str) -> Host:
+        return self.hosts[name]
+
+    def pid(self, name: str) -> int:
+        return int(self.hosts[name].pid)
+
+    def in_node(self, name: str, argv: Sequence[str]) -> list[str]:
+        """The argv that runs ``argv`` inside node ``name``'s namespaces."""
+        return ["mnexec", "-a", str(self.pid(name)), *argv]
+
+    def popen(self, name: str, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        """Start a long-lived process in a node, in a session of its own.
+
+        ``mnexec -a`` execs the command, so the returned PID is the program's own,
+        which is what supervision and cleanup kill.
+        """
+        return subprocess.Popen(
+            self.in_node(name, argv), start_new_session=True, close_fds=True, **kwargs
+        )
+
+    def run(self, name: str, argv: Sequence[str], what: str, stdin: str | None = None) -> None:
+        _run(self.in_node(name, argv), f"{what} in {name}", stdin)
+
+    # -- bring-up ---------------------------------------------------------
+
+    def start(self, progress: Progress | None = None) -> None:
+        report = progress or (lambda _msg: None)
+        nodes = list(self.plan.nodes.values())
+        report(f"creating {len(nodes) + 1} namespaces")
+        self._add_host(CONTROLLER, "c0")
+        for node in nodes:
+            self._add_host(node.name, node.short)
+        for node in nodes:
+            sysctls = dict(_COMMON_SYSCTLS)
+            if node.kind == "router":
+                sysctls |= _ROUTER_SYSCTLS
+            self._sysctl(node.name, sysctls)
+        self._sysctl(CONTROLLER, _COMMON_SYSCTLS)
+        report(f"creating {len(self.plan.links)} links")
+        for link in self.plan.links:
+            Link(
+                self.hosts[link.a.node],
+                self.hosts[link.b.node],
+                intfName1=link.a.name,
+                intfName2=link.b.name,
+            )
+        report("configuring addresses and routes")
+        for node in nodes:
+            self._configure(node)
+        self._build_management()
+        report("shaping links")
+        self._shape()
+
+    def _add_host(self, name: str, short: str) -> None:
+        # A signal between the shell's start and its registration would orphan a
+        # namespace that stop() cannot see: hold signals for that instant.
+        with deferred_signals():
+            self.hosts[name] = Host(short, inNamespace=True)
+
+    def _sysctl(self, name: str, values: dict[str, str]) -> None:
+        self.run(name, ["sysctl", "-q", "-w", *(f"{k}={v}" for k, v in values.items())], "sysctl")
+
+    def _configure(self, node: NodePlan) -> None:
+        lines = ["link set lo up"]
+        for intf in node.interfaces:
+            lines += [
+                f"link set {intf.name} up",
+                f"addr add {intf.ipv4} dev {intf.name}",
+                f"addr add {intf.ipv6} dev {intf.name} nodad",
+            ]
+        if node.service_ipv4 is not None:
+            lines.append(f"addr add {node.service_ipv4}/32 dev lo")
+        if node.service_ipv6 is not None:
+            lines.append(f"addr add {node.service_ipv6}/128 dev lo nodad")
+        for route in node.routes:
+            src = ""
+            if node.kind != "router" and route.prefix.prefixlen == 0:
+                # Hosts speak from their service address when they have one.
+                src = f" src {node.ipv4 if route.prefix.version == 4 else node.ipv6}"
+            lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
+        self.run(
+            node.name, ["ip", "-batch", "-"], "address and route set-up", "\n".join(lines) + "\n"
+        )
+
+    def _build_management(self) -> None:
+        """A bridge in the controller's namespace with one veth per VP.
+
+        Each VP reaches sc_remoted from its measurement address (so sc_remoted
+        sees the address Ark would), over a link that carries nothing else and
+        leads nowhere else: a /32 route each way, no forwarding in the controller.
+        """
+        controller = self.plan.controller_ipv4
+        ctl_lines = [
+            "link set lo up",
+            f"link add {MGMT_BRIDGE} type bridge",
+            f"link set {MGMT_BRIDGE} up",
+            f"addr add {controller}/{self.plan.management.prefixlen} dev {MGMT_BRIDGE}",
+        ]
+        for i, vp in enumerate(self.plan.of_kind("vp")):
+            port = f"m{i}"
+            Link(self.hosts[vp.name], self.hosts[CONTROLLER], intfName1=MGMT_VP_IF, intfName2=port)
+            ctl_lines += [
+                f"link set {port} master {MGMT_BRIDGE}",
+                f"link set {port} up",
+                f"route add {vp.ipv4}/32 dev {MGMT_BRIDGE}",
+            ]
+            self.run(
+                vp.name,
+                ["ip", "-batch", "-"],
+                "management link set-up",
+                f"link set {MGMT_VP_IF} up\n"
+                f"route add {controller}/32 dev {MGMT_VP_IF} src {vp.ipv4}\n",
+            )
+        self.run(
+            CONTROLLER,
+            ["ip", "-batch", "-"],
+            "management network set-up",
+            "\n".join(ctl_lines) + "\n",
+        )
+
+    def _shape(self) -> None:
+        for link in self.plan.links:
+            if link.params.needs_netem and not self.netem:
+                self.unshaped.append(link)
+            for end in (link.a, link.b):
+                lines = tc_lines(end.name, link.params, self.netem)
+                if lines:
+                    self.run(
+                        end.node, ["tc", "-batch", "-"], "link shaping", "\n".join(lines) + "\n"
+                    )
+
+    # -- teardown -----------------------------------------------------------
+
+    def namespace_ids(self) -> dict[str, int]:
+        """Inode of each node's network namespace: how tests prove they are gone."""
+        ids = {}
+        for name, host in self.hosts.items():
+            try:
+                ids[name] = os.stat(f"/proc/{host.pid}/ns/net").st_ino
+            except OSError:
+                continue
+        return ids
+
+    def stop(self) -> None:
+        """Kill every node's shell and anything else still inside a lab namespace; with
+        no process left inside, each namespace and its veth ends are freed by the kernel."""
+        namespaces = set(self.namespace_ids().values())
+        for host in self.hosts.values():
+            with contextlib.suppress(OSError):
+                host.terminate()
+        for host in self.hosts.values():
+            if host.shell is not None:
+                try:
+                    host.shell.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    host.shell.kill()
+                    host.shell.wait()
+        self.hosts.clear()
+        _kill_inside(namespaces)
+
+
+def _kill_inside(namespaces: set[int]) -> None:
+    """SIGKILL every process whose network namespace is one of the lab's.
+
+    Such processes are the lab's by construction (scamper's privilege-separation
+    children, or whatever a user ran in a node), so this is never collateral.
+    """
+    deadline = time.monotonic() + 5.0
+    while namespaces and time.monotonic() < deadline:
+        inside = processes_in(namespaces)
+        if not inside:
+            return
+        for pid in inside:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.02)
+
+
+def processes_in(namespaces: set[int]) -> list[int]:
+    """Live processes whose network namespace is one of ``namespaces`` (zombies have none)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if os.stat(f"/proc/{entry.name}/ns/net").st_ino in namespaces:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM (main thread only) until the block is done, then deliver them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

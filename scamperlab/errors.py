@@ -1,0 +1,37 @@
+"""Errors a user can act on.
+
+Every error scamperlab raises on purpose derives from :class:`ScamperlabError`
+and carries a message that says what went wrong *and* what to do next, so the
+CLI can print it without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ScamperlabError(Exception):
+    """Base class for errors that are reported to the user without a traceback."""
+
+
+class TopologyError(ScamperlabError):
+    """A topology file is malformed; names the file, the line and the field."""
+
+    def __init__(self, path: str, line: int | None, field: str | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.message = message
+        where = path if line is None else f"{path}:{line}"
+        what = f"{field}: {message}" if field else message
+        super().__init__(f"{where}: {what}")
+
+
+class MissingDependencyError(ScamperlabError):
+    """A program or privilege the lab needs is not there; says how to get it."""
+
+
+class LabStateError(ScamperlabError):
+    """A lab is already running, not running, or its state directory is unusable."""
+
+
+class LabStartError(ScamperlabError):
+    """The lab could not be brought up; everything it had made was removed."""

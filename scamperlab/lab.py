@@ -1,0 +1,450 @@
+"""The one orchestrator: topology -> namespaces -> sc_remoted and VPs -> mux -> teardown.
+
+``Lab`` runs in the calling process (``with Lab.from_file(path) as lab:``);
+``scamperlab up`` runs one in a detached daemon. Whatever happens during
+start-up (an error, Ctrl-C, SIGTERM), everything made so far is removed
+before the exception propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
+from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
+from scamperlab.loopthread import LoopThread
+from scamperlab.mux.metadata import metadata_file, vp_attrs
+from scamperlab.mux.protocol import Attr, vp_update
+from scamperlab.mux.registry import VpRegistry
+from scamperlab.mux.server import MuxServer
+from scamperlab.processes.binaries import ScamperInstall, check_host_tools, find_scamper
+from scamperlab.processes.remoted import Remoted, scan_vp_sockets
+from scamperlab.processes.vantage import VpSupervisor
+from scamperlab.state import MAX_SOCKET_PATH, LabState, state_root
+from scamperlab.topology.loader import load_topology
+from scamperlab.topology.model import Topology, VantagePoint
+from scamperlab.topology.plan import LabPlan, NodePlan, make_plan
+
+log = logging.getLogger(__name__)
+
+# (phase, done, total): e.g. ("VPs on the mux", 57, 120)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class LabNode:
+    """A node of a running lab, with the addresses a script would aim at."""
+
+    name: str
+    kind: str
+    ipv4: str
+    ipv6: str
+
+
+@dataclass(frozen=True)
+class LabVp(LabNode):
+    metadata: VantagePoint
+
+
+@dataclass(frozen=True)
+class LabEvent:
+    time: float
+    kind: str
+    vp: str
+    message: str
+
+
+class Lab:
+    """An emulated Ark: build it with :meth:`start` (or ``with``), remove it with :meth:`stop`."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        name: str | None = None,
+        scamper_prefix: str | Path | None = None,
+        state_dir: str | Path | None = None,
+        source: str | Path | None = None,
+        appear_timeout: float = 20.0,
+    ) -> None:
+        self.topology = topology
+        self.name = name or topology.name
+        self.plan: LabPlan = make_plan(topology)
+        self.source = Path(source) if source else None
+        self.scamper_prefix = scamper_prefix
+        self.appear_timeout = appear_timeout
+        self.state = LabState(self.name, Path(state_dir) if state_dir else state_root())
+        self.events: list[LabEvent] = []
+        self.warnings: list[str] = []
+        self.install: ScamperInstall | None = None
+        self.net: EmulatedNetwork | None = None
+        self._remoted: Remoted | None = None
+        self._supervisor: VpSupervisor | None = None
+        self._loop: LoopThread | None = None
+        self._mux: MuxServer | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self._present: set[str] = set()
+        self._status_lock = threading.Lock()
+        self._old_sigterm: Any = None
+        self.started_at: float | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: Any) -> Lab:
+        return cls(load_topology(path), source=path, **kwargs)
+
+    # -- what a script needs -------------------------------------------------
+
+    @property
+    def mux_path(self) -> Path:
+        return self.state.path("mux")
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.state.path("vps")
+
+    def _nodes(self, kind: str) -> list[NodePlan]:
+        return [n for n in self.plan.nodes.values() if n.kind == kind]
+
+    @property
+    def vps(self) -> list[LabVp]:
+        meta = {vp.name: vp for vp in self.topology.vps}
+        return [
+            LabVp(n.name, n.kind, str(n.ipv4), str(n.ipv6), meta[n.name]) for n in self._nodes("vp")
+        ]
+
+    @property
+    def targets(self) -> list[LabNode]:
+        return [LabNode(n.name, n.kind, str(n.ipv4), str(n.ipv6)) for n in self._nodes("target")]
+
+    @property
+    def routers(self) -> list[LabNode]:
+        return [LabNode(n.name, n.kind, str(n.ipv4), str(n.ipv6)) for n in self._nodes("router")]
+
+    def node(self, name: str) -> NodePlan:
+        return self.plan.nodes[name]
+
+    def run_in(
+        self, node: str, argv: Sequence[str], **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command inside a node's namespace (``controller`` is sc_remoted's)."""
+        assert self.net is not None, "the lab is not running"
+        kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("text", True)
+        return subprocess.run(self.net.in_node(node, argv), check=False, **kwargs)
+
+    def vp_pid(self, name: str) -> int | None:
+        assert self._supervisor is not None
+        return self._supervisor.vps[name].pid
+
+    # -- bring-up ------------------------------------------------------------
+
+    def __enter__(self) -> Lab:
+        self.start()
+        return self
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self, progress: Progress | None = None, timeout: float | None = None) -> None:
+        report: Progress = progress or (lambda _p, _d, _t: None)
+        check_host_tools()
+        self.install = find_scamper(self.scamper_prefix)
+        self._check_socket_paths()
+        for line in self.state.acquire():
+            self._event("cleanup", "-", line)
+        self._catch_sigterm()
+        try:
+            self._start(report, timeout)
+        except BaseException as exc:
+            self.stop()
+            if isinstance(exc, ScamperlabError | KeyboardInterrupt | SystemExit):
+                raise
+            raise LabStartError(f"lab {self.name!r} failed to start: {exc!r}") from exc
+
+    def _check_socket_paths(self) -> None:
+        longest = max(len(vp.name) for vp in self.topology.vps)
+        length = len(str(self.socket_dir)) + 1 + longest + len("-255.255.255.255:65535")
+        if length > MAX_SOCKET_PATH or len(str(self.mux_path)) > MAX_SOCKET_PATH:
+            raise LabStateError(
+                f"socket paths under {self.state.dir} would be {length} bytes, over the"
+                f" {MAX_SOCKET_PATH}-byte limit of unix sockets: use a shorter lab name,"
+                " shorter VP names, or a shorter SCAMPERLAB_STATE_DIR"
+            )
+
+    def _start(self, report: Progress, timeout: float | None) -> None:
+        assert self.install is not None
+        self.started_at = time.time()
+        self.state.info.update(
+            topology=str(self.source.resolve()) if self.source else None,
+            mux=str(self.mux_path),
+            started_at=self.started_at,
+            scamper_version=self.install.version,
+            mux_server="sc_remoted" if self.install.remoted_has_mux else "scamperlab",
+        )
+        self.net = EmulatedNetwork(self.plan)
+        if not self.net.netem:
+            delayed = [link for link in self.plan.links if link.params.needs_netem]
+            if delayed:
+                self._warn(
+                    f"this kernel has no sch_netem: delay/jitter/loss on {len(delayed)} link(s)"
+                    " is NOT applied (links run at full speed; bandwidth limits still apply)"
+                )
+        total_nodes = len(self.plan.nodes) + 1
+        report("namespaces", 0, total_nodes)
+        try:
+            self.net.start(lambda msg: report(msg, 0, total_nodes))
+        finally:
+            for node, host in self.net.hosts.items():
+                self.state.track("shell", node, int(host.pid))
+        report("namespaces", total_nodes, total_nodes)
+
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self.state.path("logs").mkdir(exist_ok=True)
+        attrs = {
+            vp.name: vp_attrs(vp, str(self.plan.nodes[vp.name].ipv6)) for vp in self.topology.vps
+        }
+        for vp_name, vp_meta in attrs.items():
+            try:
+                vp_update(
+                    1,
+                    [
+                        (Attr.NAME, vp_name),
+                        (Attr.ARRIVAL, "0" * 17),
+                        (Attr.IPV4, "0" * 15),
+                        *vp_meta,
+                    ],
+                )
+            except ValueError as exc:
+                raise LabStartError(
+                    f"VP {vp_name}: its metadata is too large for the mux ({exc})"
+                ) from None
+
+        serve_mux_ourselves = not self.install.remoted_has_mux
+        metadata_path = None
+        if not serve_mux_ourselves:
+            metadata_path = self.state.path("metadata.txt")
+            metadata_path.write_text(
+                metadata_file((vp, attrs[vp.name]) for vp in self.topology.vps)
+            )
+        self._remoted = Remoted(
+            self.net,
+            self.install,
+            self.socket_dir,
+            self.state.path("logs", "sc_remoted.log"),
+            self.topology.controller.port,
+            mux_path=None if serve_mux_ourselves else self.mux_path,
+            metadata_path=metadata_path,
+        )
+        self.state.track("sc_remoted", CONTROLLER, self._remoted.start())
+
+        self._loop = LoopThread(f"scamperlab-{self.name}")
+        registry = VpRegistry(attrs) if serve_mux_ourselves else None
+        if registry is not None:
+            self._mux = MuxServer(self.mux_path, registry)
+            self._loop.call(self._mux.start())
+
+        self._supervisor = VpSupervisor(
+            self.net,
+            self.install,
+            f"{self.plan.controller_ipv4}:{self.topology.controller.port}",
+            self.state.path("logs", "vps"),
+            on_event=self._event,
+            on_pid=self._on_vp_pid,
+            appear_timeout=self.appear_timeout,
+        )
+        self._supervisor.start_all({vp.name: self.topology.vp_rate(vp) for vp in self.topology.vps})
+        self._loop.call(self._attach(registry))
+
+        total = len(self.topology.vps)
+        deadline = time.monotonic() + (timeout if timeout is not None else 60.0 + 0.1 * total)
+        while (count := len(self._present & self._supervisor.vps.keys())) < total:
+            report("VPs on the mux", count, total)
+            if time.monotonic() > deadline:
+                missing = sorted(self._supervisor.vps.keys() - self._present)
+                raise LabStartError(
+                    f"{len(missing)} VP(s) never reached sc_remoted: {', '.join(missing[:10])}"
+                    f" (see {self.state.path('logs', 'vps')})"
+                )
+            time.sleep(0.1)
+        report("VPs on the mux", total, total)
+        self._save_status()
+
+    async def _attach(self, registry: VpRegistry | None) -> None:
+        assert self._supervisor is not None
+        self._supervisor.attach(asyncio.get_running_loop())
+        self._watch_task = asyncio.create_task(self._watch_sockets(registry))
+
+    async def _watch_sockets(self, registry: VpRegistry | None) -> None:
+        # sc_remoted has no way to tell us about VP sockets, and inotify is not in the
+        # standard library: a listdir five times a second costs nothing at 1,000 VPs.
+        assert self._supervisor is not None
+        while True:
+            by_name: dict[str, set[Path]] = {}
+            address: dict[Path, str] = {}
+            for sock in scan_vp_sockets(self.socket_dir):
+                assert sock.monitor is not None
+                by_name.setdefault(sock.monitor, set()).add(sock.path)
+                address[sock.path] = sock.address
+            present = self._supervisor.check(by_name)
+            if registry is not None:
+                announce = {}
+                for name in by_name:
+                    # Announce the current scamper's socket (a name unknown to the
+                    # supervisor is announced as it is).
+                    fresh = self._supervisor.fresh_sockets(name)
+                    if fresh:
+                        path = max(fresh, key=lambda p: p.stat().st_mtime if p.exists() else 0)
+                        announce[name] = (path, address[path])
+                registry.sync(announce)
+            if present != self._present:
+                self._present = present
+                self._save_status()
+            await asyncio.sleep(0.2)
+
+    def _on_vp_pid(self, vp: str, old: int | None, new: int | None) -> None:
+        if old is not None:
+            self.state.processes.pop(old, None)
+        if new is not None:
+            self.state.track("scamper", vp, new)
+        else:
+            self.state.save()
+
+    def _event(self, kind: str, vp: str, message: str) -> None:
+        event = LabEvent(time.time(), kind, vp, message)
+        self.events.append(event)
+        log.warning("%s %s: %s", kind, vp, message)
+        with contextlib.suppress(OSError), open(self.state.path("events.log"), "a") as f:
+            f.write(f"{event.time:.3f} {kind} {vp} {message}\n")
+        if kind != "cleanup":
+            self._save_status()
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        self.state.info.setdefault("warnings", []).append(message)
+        log.warning("%s", message)
+
+    def vp_status(self) -> list[dict[str, Any]]:
+        rows = []
+        sup = self._supervisor
+        for vp in self.vps:
+            proc = sup.vps.get(vp.name) if sup else None
+            rows.append(
+                {
+                    "name": vp.name,
+                    "state": proc.state if proc else "stopped",
+                    "pid": proc.pid if proc else None,
+                    "ipv4": vp.ipv4,
+                    "ipv6": vp.ipv6,
+                    "restarts": proc.restarts if proc else 0,
+                    "up_since": proc.up_since if proc else None,
+                    "problem": proc.last_problem if proc else None,
+                    "cc": vp.metadata.cc,
+                    "place": vp.metadata.place,
+                    "asn4": vp.metadata.asn4,
+                    "tags": vp.metadata.tags,
+                }
+            )
+        return rows
+
+    def _save_status(self) -> None:
+        with self._status_lock:
+            self.state.info["vps"] = self.vp_status()
+            self.state.info["targets"] = [t.__dict__ for t in self.targets]
+            self.state.save()
+
+    # -- teardown ------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Remove every process, namespace, socket and file of the lab. Safe to call twice."""
+        blocked = self._block_signals()
+        try:
+            if self._loop is not None:
+                with contextlib.suppress(Exception):
+                    self._loop.call(self._detach(), timeout=10)
+                self._loop.stop()
+                self._loop = None
+            if self._supervisor is not None:
+                self._supervisor.stop_all()
+                self._supervisor = None
+            if self._remoted is not None:
+                proc = self._remoted.proc
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(5)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+                self._remoted = None
+            if self.net is not None:
+                self.net.stop()
+                self.net = None
+            self.state.release()
+        finally:
+            self._restore_signals(blocked)
+
+    async def _detach(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+        if self._supervisor is not None:
+            self._supervisor.detach()
+        if self._mux is not None:
+            await self._mux.close()
+
+    # -- signals ---------------------------------------------------------------
+
+    def _catch_sigterm(self) -> None:
+        """Turn SIGTERM into SystemExit, so ``with Lab(...)`` tears down on ``kill`` too."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+
+            def on_sigterm(signum: int, frame: FrameType | None) -> None:
+                raise SystemExit(128 + signum)
+
+            self._old_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
+
+    def _block_signals(self) -> bool:
+        """Teardown must run to the end even if Ctrl-C is pressed again meanwhile."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        return True
+
+    def _restore_signals(self, blocked: bool) -> None:
+        if not blocked:
+            return
+        if self._old_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+@contextlib.contextmanager
+def running_lab(path: str | Path, **kwargs: Any) -> Iterator[Lab]:
+    with Lab.from_file(path, **kwargs) as lab:
+        yield lab
+
+
+def lab_environment(lab: Lab) -> dict[str, str]:
+    """Environment for a user's command run against ``lab``."""
+    env = dict(os.environ)
+    env["SCAMPERLAB_MUX"] = str(lab.mux_path)
+    env["SCAMPERLAB_LAB"] = lab.name
+    return env

@@ -1,0 +1,1 @@
+"""The Ark-style mux socket: its wire format, VP registry, metadata and server."""

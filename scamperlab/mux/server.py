@@ -1,0 +1,174 @@
+"""scamperlab's own mux server, for sc_remoted versions without ``-M`` (Debian's).
+
+It speaks sc_remoted's mux protocol to users and relays each channel to a
+fresh connection on the VP's per-VP socket of ``sc_remoted -U``, which is
+itself an attached scamper session. One asyncio loop serves every client
+and every channel; nothing polls.
+
+Deliberate differences from sc_remoted 20260420 (documented for users): a
+channel whose VP goes away is closed with *channel close* rather than left
+hanging, and a *channel open* naming an unknown VP gets a *channel close*
+instead of dropping the whole mux connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scamperlab.mux import protocol as p
+from scamperlab.mux.registry import MuxVp, VpRegistry
+
+log = logging.getLogger(__name__)
+_READ_SIZE = 65536
+
+
+@dataclass
+class _Channel:
+    id: int
+    vp: MuxVp
+    outbound: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+
+
+class MuxSession:
+    """One user's connection to the mux socket."""
+
+    def __init__(
+        self, server: MuxServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ):
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.channels: dict[int, _Channel] = {}
+
+    def _send(self, data: bytes) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(data)
+
+    def on_registry(self, event: str, vp: MuxVp) -> None:
+        if event == "arrived":
+            self._send(p.vp_update(vp.id, vp.attrs()))
+        else:
+            self._send(p.vp_departed(vp.id))
+
+    async def run(self) -> None:
+        registry = self.server.registry
+        for vp in registry.by_id.values():
+            self._send(p.vp_update(vp.id, vp.attrs()))
+        self._send(p.go())
+        registry.listeners.append(self.on_registry)
+        frames = p.FrameReader()
+        try:
+            while data := await self.reader.read(_READ_SIZE):
+                for channel, payload in frames.feed(data):
+                    if channel == 0:
+                        self._control(payload)
+                    elif (chan := self.channels.get(channel)) is not None:
+                        chan.outbound.put_nowait(payload)
+                    else:
+                        log.info("mux: data for channel %d that is not open; dropped", channel)
+                await self.writer.drain()
+        except (ConnectionError, _ProtocolError) as exc:
+            log.info("mux: dropping client: %s", exc)
+        finally:
+            registry.listeners.remove(self.on_registry)
+            # Like sc_remoted: a user going away finishes every channel it had opened.
+            for chan in list(self.channels.values()):
+                chan.outbound.put_nowait(None)
+            tasks = [c.task for c in self.channels.values() if c.task is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+
+    def _control(self, payload: bytes) -> None:
+        if len(payload) < 2:
+            raise _ProtocolError("control message shorter than its type")
+        (kind,) = struct.unpack_from(">H", payload)
+        if kind != p.MuxType.CHANNEL_OPEN:
+            log.info("mux: ignoring control message type %d from a client", kind)
+            return
+        if len(payload) != 10:
+            raise _ProtocolError("malformed channel open")
+        vp_id, channel_id = struct.unpack_from(">II", payload, 2)
+        if channel_id == 0 or channel_id in self.channels:
+            raise _ProtocolError(f"channel {channel_id} is reserved or already open")
+        vp = self.server.registry.by_id.get(vp_id)
+        if vp is None:
+            log.info("mux: channel open for unknown VP id %d", vp_id)
+            self._send(p.channel_close(channel_id))
+            return
+        chan = _Channel(channel_id, vp)
+        self.channels[channel_id] = chan
+        chan.task = asyncio.create_task(self._relay(chan))
+
+    async def _relay(self, chan: _Channel) -> None:
+        try:
+            vp_reader, vp_writer = await asyncio.open_unix_connection(str(chan.vp.socket))
+        except OSError as exc:
+            log.info("mux: cannot reach VP %s: %s", chan.vp.name, exc)
+            self.channels.pop(chan.id, None)
+            self._send(p.channel_close(chan.id))
+            return
+        pump = asyncio.create_task(self._pump(chan, vp_writer))
+        try:
+            while data := await vp_reader.read(_READ_SIZE):
+                self._send(p.frame(chan.id, data))
+                if not self.writer.is_closing():
+                    await self.writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await pump
+            vp_writer.close()
+            self.channels.pop(chan.id, None)
+            self._send(p.channel_close(chan.id))
+
+    async def _pump(self, chan: _Channel, vp_writer: asyncio.StreamWriter) -> None:
+        while (data := await chan.outbound.get()) is not None:
+            vp_writer.write(data)
+            await vp_writer.drain()
+        vp_writer.close()
+
+
+class _ProtocolError(Exception):
+    pass
+
+
+@dataclass
+class MuxServer:
+    path: Path
+    registry: VpRegistry
+    sessions: set[asyncio.Task[None]] = field(default_factory=set)
+    _server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_unix_server(self._accept, path=str(self.path))
+        self.path.chmod(0o777)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.sessions.add(task)
+        try:
+            await MuxSession(self, reader, writer).run()
+        finally:
+            self.sessions.discard(task)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self.sessions):
+            task.cancel()
+        await asyncio.gather(*self.sessions, return_exceptions=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()

@@ -1,0 +1,119 @@
+"""The real ``sc_remoted``, in the controller namespace, and the VP sockets it makes.
+
+Whatever version is installed is started with ``-U dir`` (one unix socket per
+connected VP); a modern one also gets ``-M mux -m metadata`` so that it
+serves the mux socket itself.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
+from scamperlab.errors import LabStartError
+from scamperlab.processes.binaries import ScamperInstall
+
+
+@dataclass(frozen=True)
+class VpSocket:
+    """One per-VP socket of ``sc_remoted -U``: ``<monitor>-<addr>:<port>``."""
+
+    monitor: str | None
+    address: str
+    port: int
+    path: Path
+
+    @classmethod
+    def parse(cls, path: Path) -> VpSocket | None:
+        name = path.name
+        monitor: str | None
+        if "-" in name:
+            monitor, _, endpoint = name.rpartition("-")
+        else:
+            monitor, endpoint = None, name
+        # IPv4 is addr:port, IPv6 is addr.port (the address has colons of its own).
+        sep = ":" if endpoint.count(":") == 1 else "."
+        address, _, port = endpoint.rpartition(sep)
+        if not address or not port.isdigit():
+            return None
+        return cls(monitor or None, address, int(port), path)
+
+
+def scan_vp_sockets(directory: Path) -> list[VpSocket]:
+    """The per-VP sockets sc_remoted has right now.
+
+    One monitor name can have two for a while: a VP that vanished without
+    closing its TCP connection keeps its socket until sc_remoted times it out,
+    while its restarted scamper already has a new one.
+    """
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return []
+    found = (VpSocket.parse(Path(entry.path)) for entry in entries)
+    return [sock for sock in found if sock is not None and sock.monitor is not None]
+
+
+def _listening(pid: int, port: int) -> bool:
+    """Whether anything in ``pid``'s network namespace listens on TCP ``port``."""
+    suffix = f":{port:04X}"
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            # Field 1 is local address:port in hex, field 3 the state (0A = LISTEN).
+            fields = line.split()
+            if fields[1].endswith(suffix) and fields[3] == "0A":
+                return True
+    return False
+
+
+@dataclass
+class Remoted:
+    net: EmulatedNetwork
+    install: ScamperInstall
+    socket_dir: Path
+    log_path: Path
+    port: int
+    mux_path: Path | None = None
+    metadata_path: Path | None = None
+
+    def argv(self) -> list[str]:
+        argv = [
+            str(self.install.sc_remoted),
+            "-P",
+            f"{self.net.plan.controller_ipv4}:{self.port}",
+            "-U",
+            str(self.socket_dir),
+            # A restarted VP is a new VP: drop the old one's state at once.
+            "-Z",
+            "0",
+        ]
+        if self.mux_path is not None:
+            argv += ["-M", str(self.mux_path)]
+            if self.metadata_path is not None:
+                argv += ["-m", str(self.metadata_path)]
+        return argv
+
+    def start(self, timeout: float = 10.0) -> int:
+        """Start sc_remoted and wait until it accepts VP connections; return its PID."""
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.proc = self.net.popen(CONTROLLER, self.argv(), stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while not _listening(self.proc.pid, self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                detail = self.log_path.read_text(errors="replace").strip()[-500:]
+                raise LabStartError(f"sc_remoted did not start listening: {detail or 'no output'}")
+            time.sleep(0.02)
+        if self.mux_path is not None:
+            while not self.mux_path.exists():
+                if time.monotonic() > deadline:
+                    raise LabStartError(f"sc_remoted did not create its mux socket {self.mux_path}")
+                time.sleep(0.02)
+        return self.proc.pid

@@ -1,0 +1,208 @@
+"""One real ``scamper -R controller:port -M name`` per VP, kept alive.
+
+A VP is restarted when its scamper dies, and when it never shows up on
+sc_remoted (seen with Debian's scamper at ~1,000 VPs: one VP never connected
+and never retried). Deaths are noticed through pidfds on the lab's event
+loop, not by polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from scamperlab.emulation.network import EmulatedNetwork
+from scamperlab.processes.binaries import ScamperInstall
+
+log = logging.getLogger(__name__)
+
+VpState = Literal["starting", "up", "restarting", "stopped"]
+EventSink = Callable[[str, str, str], None]  # (kind, vp name, message)
+
+
+@dataclass
+class VpProcess:
+    name: str
+    argv: list[str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    state: VpState = "starting"
+    started_at: float = 0.0  # monotonic, for the appearance deadline
+    up_since: float | None = None  # wall clock, for status
+    restarts: int = 0
+    last_problem: str | None = None
+    # Sockets that belonged to an earlier scamper of this VP: not proof that it is up.
+    stale_sockets: frozenset[Path] = frozenset()
+    _pidfd: int | None = None
+    _restart_handle: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+
+@dataclass
+class VpSupervisor:
+    net: EmulatedNetwork
+    install: ScamperInstall
+    controller: str  # "addr:port"
+    log_dir: Path
+    on_event: EventSink
+    on_pid: Callable[[str, int | None, int | None], None]  # (vp, old pid, new pid)
+    appear_timeout: float = 20.0
+    vps: dict[str, VpProcess] = field(default_factory=dict)
+    sockets: dict[str, set[Path]] = field(default_factory=dict)  # latest scan, by VP name
+    loop: asyncio.AbstractEventLoop | None = None
+    stopping: bool = False
+
+    def start_all(self, rates: dict[str, int]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name, rate in rates.items():
+            argv = [str(self.install.scamper), "-p", str(rate), "-R", self.controller, "-M", name]
+            vp = VpProcess(name, argv, self.log_dir / f"{name}.log")
+            self.vps[name] = vp
+            self._spawn(vp)
+
+    def _spawn(self, vp: VpProcess) -> None:
+        old = vp.pid
+        with open(vp.log_path, "ab") as logf:
+            vp.proc = self.net.popen(vp.name, vp.argv, stdout=logf, stderr=logf)
+        vp.started_at = time.monotonic()
+        vp.stale_sockets = frozenset(self.sockets.get(vp.name, ()))
+        vp.state = "starting" if vp.restarts == 0 else "restarting"
+        vp.up_since = None
+        self.on_pid(vp.name, old, vp.proc.pid)
+        if self.loop is not None:
+            self._watch(vp)
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start watching every VP's process from ``loop`` (called in the loop's thread)."""
+        self.loop = loop
+        for vp in self.vps.values():
+            self._watch(vp)
+
+    def _watch(self, vp: VpProcess) -> None:
+        assert self.loop is not None and vp.proc is not None
+        try:
+            vp._pidfd = os.pidfd_open(vp.proc.pid)
+        except ProcessLookupError:
+            self.loop.call_soon(self._exited, vp)
+            return
+        self.loop.add_reader(vp._pidfd, self._exited, vp)
+
+    def _unwatch(self, vp: VpProcess) -> None:
+        if vp._pidfd is not None:
+            if self.loop is not None:
+                self.loop.remove_reader(vp._pidfd)
+            os.close(vp._pidfd)
+            vp._pidfd = None
+
+    def _exited(self, vp: VpProcess) -> None:
+        self._unwatch(vp)
+        if vp.proc is None or self.stopping:
+            return
+        code = vp.proc.wait()
+        tail = _tail(vp.log_path)
+        how = f"exited with status {code}" if code >= 0 else f"was killed by signal {-code}"
+        vp.last_problem = f"scamper {how}" + (f": {tail}" if tail else "")
+        self.on_event("vp-died", vp.name, vp.last_problem)
+        self._schedule_restart(vp)
+
+    def _schedule_restart(self, vp: VpProcess) -> None:
+        assert self.loop is not None
+        vp.state = "restarting"
+        vp.up_since = None
+        # Back off when a VP keeps failing, so a broken binary does not spin.
+        delay = 0.0 if vp.restarts == 0 else min(30.0, 0.5 * 2 ** min(vp.restarts, 6))
+        vp.restarts += 1
+        vp._restart_handle = self.loop.call_later(delay, self._restart, vp)
+
+    def _restart(self, vp: VpProcess) -> None:
+        vp._restart_handle = None
+        if self.stopping:
+            return
+        self.on_event("vp-restarted", vp.name, f"restart #{vp.restarts}")
+        self._spawn(vp)
+
+    def fresh_sockets(self, name: str) -> set[Path]:
+        """Sockets of ``name`` that the VP's current scamper may own."""
+        vp = self.vps.get(name)
+        current = self.sockets.get(name, set())
+        return current - vp.stale_sockets if vp is not None else current
+
+    def check(self, sockets: dict[str, set[Path]]) -> set[str]:
+        """Mark VPs that reached sc_remoted; restart those that have not in time.
+
+        Returns the names of the VPs that are up.
+        """
+        self.sockets = sockets
+        present = {name for name in sockets if self.fresh_sockets(name)}
+        now = time.monotonic()
+        for vp in self.vps.values():
+            if vp.name in present:
+                if vp.state != "up":
+                    vp.state = "up"
+                    vp.up_since = time.time()
+                continue
+            if vp.state == "up":
+                vp.state = "restarting" if vp._restart_handle else "starting"
+                vp.up_since = None
+                vp.started_at = now
+            if (
+                vp.proc is not None
+                and vp.proc.poll() is None
+                and vp._restart_handle is None
+                and now - vp.started_at > self.appear_timeout
+            ):
+                vp.last_problem = f"never appeared on sc_remoted within {self.appear_timeout:g} s"
+                self.on_event("vp-missing", vp.name, vp.last_problem)
+                self._unwatch(vp)
+                _terminate(vp.proc)
+                self._schedule_restart(vp)
+        return present
+
+    def detach(self) -> None:
+        """Stop watching and restarting (called in the loop's thread, before it stops)."""
+        self.stopping = True
+        for vp in self.vps.values():
+            if vp._restart_handle is not None:
+                vp._restart_handle.cancel()
+                vp._restart_handle = None
+            self._unwatch(vp)
+        self.loop = None
+
+    def stop_all(self) -> None:
+        self.stopping = True
+        for vp in self.vps.values():
+            if vp.proc is not None and vp.proc.poll() is None:
+                vp.proc.terminate()
+        for vp in self.vps.values():
+            if vp.proc is not None:
+                _terminate(vp.proc)
+                self.on_pid(vp.name, vp.proc.pid, None)
+            vp.state = "stopped"
+
+
+def _terminate(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _tail(path: Path, limit: int = 200) -> str:
+    with contextlib.suppress(OSError):
+        lines = path.read_text(errors="replace").strip().splitlines()
+        return lines[-1][-limit:] if lines else ""
+    return ""

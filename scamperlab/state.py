@@ -1,0 +1,210 @@
+"""Where a lab keeps its state, and how a crashed lab is cleaned up.
+
+A lab owns a directory ``<root>/<lab name>/`` (``/run/scamperlab`` unless
+``SCAMPERLAB_STATE_DIR`` says otherwise) holding its sockets, logs, a lock
+and ``state.json``: every process it started, by PID *and* start time, so a
+later ``up``/``down`` can kill exactly those processes (never others that
+reused a PID, never anything by name) when the owner died without tearing
+down. The lock is held by the owning process for the lab's lifetime; a lock
+that can be taken means the owner is gone and the state is stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scamperlab.errors import LabStateError
+
+# sockaddr_un.sun_path holds 108 bytes including the NUL.
+MAX_SOCKET_PATH = 107
+
+
+def state_root() -> Path:
+    return Path(os.environ.get("SCAMPERLAB_STATE_DIR", "/run/scamperlab"))
+
+
+def process_starttime(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name is in parentheses and may contain spaces; fields follow the last ')'.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[19])
+
+
+def kill_process(pid: int, starttime: int | None, timeout: float = 5.0) -> bool:
+    """SIGTERM then SIGKILL ``pid``, but only if it is still the process we started."""
+    if starttime is None or process_starttime(pid) != starttime:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process_starttime(pid) != starttime:
+            return True
+        _reap(pid)
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        _reap(pid)
+        if process_starttime(pid) != starttime:
+            break
+        time.sleep(0.02)
+    return True
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+@dataclass
+class TrackedProcess:
+    pid: int
+    starttime: int | None
+    kind: str
+    name: str
+
+
+@dataclass
+class LabState:
+    """The on-disk record of one running lab, owned by the process that holds its lock."""
+
+    name: str
+    root: Path = field(default_factory=state_root)
+    processes: dict[int, TrackedProcess] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    _lock_fd: int | None = None
+
+    @property
+    def dir(self) -> Path:
+        return self.root / self.name
+
+    def path(self, *parts: str) -> Path:
+        return self.dir.joinpath(*parts)
+
+    def acquire(self) -> list[str]:
+        """Take ownership of the lab's directory, cleaning a crashed predecessor's state.
+
+        Returns what was cleaned, for the user to see.
+        """
+        cleaned: list[str] = []
+        if self.dir.exists():
+            fd = self._try_lock()
+            if fd is None:
+                owner = read_state(self.name, self.root) or {}
+                raise LabStateError(
+                    f"lab {self.name!r} is already running (pid {owner.get('owner_pid', '?')});"
+                    f" run 'scamperlab down {self.name}' first, or pick another name with --name"
+                )
+            os.close(fd)
+            cleaned = cleanup_stale(self.dir)
+        self.dir.mkdir(parents=True, mode=0o755)
+        fd = self._try_lock()
+        if fd is None:  # pragma: no cover - another up raced us between mkdir and lock
+            raise LabStateError(f"lab {self.name!r} is being started by another process")
+        self._lock_fd = fd
+        self.info.update(owner_pid=os.getpid(), owner_starttime=process_starttime(os.getpid()))
+        self.save()
+        return cleaned
+
+    def _try_lock(self) -> int | None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    def track(self, kind: str, name: str, pid: int) -> None:
+        self.processes[pid] = TrackedProcess(pid, process_starttime(pid), kind, name)
+        self.save()
+
+    def untrack(self, pid: int) -> None:
+        if self.processes.pop(pid, None) is not None:
+            self.save()
+
+    def save(self) -> None:
+        if not self.dir.exists():
+            return
+        data = dict(
+            self.info, name=self.name, processes=[asdict(p) for p in self.processes.values()]
+        )
+        tmp = self.dir / "state.json.tmp"
+        tmp.write_text(json.dumps(data, indent=1, default=str))
+        tmp.replace(self.dir / "state.json")
+
+    def release(self) -> None:
+        """Remove the lab's directory (sockets, logs, state) and give up the lock.
+
+        Only the owner does this: a lab that never got the lock must not remove
+        the directory of the lab that has it.
+        """
+        if self._lock_fd is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def read_state(name: str, root: Path | None = None) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(
+            ((root or state_root()) / name / "state.json").read_text()
+        )
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def list_labs(root: Path | None = None) -> list[str]:
+    base = root or state_root()
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / "lock").exists())
+
+
+def is_running(name: str, root: Path | None = None) -> bool:
+    directory = (root or state_root()) / name
+    if not (directory / "lock").exists():
+        return False
+    fd = os.open(directory / "lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def cleanup_stale(directory: Path) -> list[str]:
+    """Kill what a dead lab's state says it started, then remove its directory."""
+    cleaned: list[str] = []
+    try:
+        data = json.loads((directory / "state.json").read_text())
+    except (OSError, ValueError):
+        data = {}
+    # Scamper and sc_remoted first, the namespaces' shells last.
+    procs = sorted(data.get("processes", []), key=lambda p: p.get("kind") == "shell")
+    for proc in procs:
+        if kill_process(int(proc["pid"]), proc.get("starttime"), timeout=2.0):
+            cleaned.append(
+                f"killed leftover {proc.get('kind')} {proc.get('name')} (pid {proc['pid']})"
+            )
+    shutil.rmtree(directory, ignore_errors=True)
+    cleaned.append(f"removed stale state in {directory}")
+    return cleaned

@@ -1,0 +1,160 @@
+"""The topology model: what a lab is made of, validated, with no side effects.
+
+Field names follow Ark's vocabulary (monitor names, ``cc``, ``st``, ``place``,
+``latlong``, ``asn4``...) so that what a user writes in a topology file is
+what their script later reads from ``ScamperVp`` over the mux.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from scamperlab.topology.units import DurationMs, Percent, RateMbit
+
+# scamper only sends, and sc_remoted only accepts, monitor names made of these.
+_MONITOR_NAME_RE = re.compile(r"^[A-Za-z0-9.-]{1,254}$")
+_NODE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def _check_node_name(value: str) -> str:
+    if not _NODE_NAME_RE.match(value):
+        raise ValueError(
+            "names use letters, digits, '.', '_' and '-', start with a letter or digit,"
+            " and have at most 63 characters"
+        )
+    return value
+
+
+def _parse_latlong(value: object) -> object:
+    """Accept ``[lat, long]`` as well as Ark's own ``"lat,long"`` text."""
+    if isinstance(value, str):
+        parts = value.split(",")
+        if len(parts) != 2:
+            raise ValueError("latlong is 'lat,long' or [lat, long]")
+        return [p.strip() for p in parts]
+    return value
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo must not silently become a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LinkParams(_Strict):
+    """How a link behaves; applied in both directions."""
+
+    delay: DurationMs = 0.0
+    jitter: DurationMs = 0.0
+    loss: Percent = 0.0
+    bandwidth: RateMbit | None = None
+
+    @property
+    def needs_netem(self) -> bool:
+        return self.delay > 0 or self.jitter > 0 or self.loss > 0
+
+
+class Uplink(LinkParams):
+    """The single link that attaches a VP or a target to a router."""
+
+    router: str
+
+
+class Router(_Strict):
+    name: str
+    asn: int | None = Field(default=None, ge=0, le=2**32 - 1)
+
+    _name = field_validator("name")(_check_node_name)
+
+
+class _Host(_Strict):
+    name: str
+    uplink: Uplink
+    ipv4: ipaddress.IPv4Address | None = None
+    ipv6: ipaddress.IPv6Address | None = None
+
+
+class VantagePoint(_Host):
+    """A scamper VP, described with the metadata Ark serves for it over the mux."""
+
+    rate: int | None = Field(default=None, ge=1, le=100000, description="scamper -p")
+    cc: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+    st: str | None = None
+    place: str | None = None
+    latlong: Annotated[tuple[float, float] | None, BeforeValidator(_parse_latlong)] = None
+    asn4: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    asn6: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    shortname: str | None = None
+    iata: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _monitor_name(cls, value: str) -> str:
+        if not _MONITOR_NAME_RE.match(value):
+            raise ValueError(
+                "a VP name is its scamper monitor name: letters, digits, '.' and '-' only"
+            )
+        return value
+
+    @field_validator("latlong")
+    @classmethod
+    def _latlong_range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+            raise ValueError("latitude must be within [-90, 90] and longitude within [-180, 180]")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_words(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            if not tag or any(c.isspace() for c in tag):
+                raise ValueError(f"tag {tag!r} must be a non-empty word without spaces")
+        return value
+
+
+class Target(_Host):
+    """A host that measurements aim at."""
+
+    _name = field_validator("name")(_check_node_name)
+
+
+class Link(LinkParams):
+    """A link between two routers."""
+
+    ends: tuple[str, str]
+
+
+class Controller(_Strict):
+    """Where sc_remoted runs; VPs reach it over a management network of their own."""
+
+    port: int = Field(default=31337, ge=1, le=65535)
+
+
+class Defaults(_Strict):
+    rate: int = Field(default=100, ge=1, le=100000, description="scamper -p for every VP")
+
+
+class Topology(_Strict):
+    """A whole lab. Cross-references are checked by :mod:`scamperlab.topology.checks`."""
+
+    name: str
+    description: str = ""
+    defaults: Defaults = Defaults()
+    controller: Controller = Controller()
+    routers: list[Router] = Field(min_length=1)
+    vps: list[VantagePoint] = Field(min_length=1)
+    targets: list[Target] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+
+    _name = field_validator("name")(_check_node_name)
+
+    def vp_rate(self, vp: VantagePoint) -> int:
+        return vp.rate if vp.rate is not None else self.defaults.rate
+
+
+NodeKind = Literal["router", "vp", "target"]

@@ -1,0 +1,45 @@
+"""What a lab may leave behind, measured from the outside."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from scamperlab.emulation.network import processes_in
+
+
+def root_links() -> set[str]:
+    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
+
+
+def alive(pid: int, starttime: int | None) -> bool:
+    from scamperlab.state import process_starttime
+
+    current = process_starttime(pid)
+    if current is None or current != starttime:
+        return False
+    # A zombie has exited already; its parent (init, for scamper's helper) reaps it.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@dataclass
+class Snapshot:
+    """What a running lab has made: checked again after it is gone."""
+
+    namespaces: set[int]
+    processes: dict[int, int | None]
+    state_dir: Path
+    links_before: set[str]
+
+    def assert_gone(self) -> None:
+        assert processes_in(self.namespaces) == [], "processes left in lab namespaces"
+        left = [pid for pid, start in self.processes.items() if alive(pid, start)]
+        assert left == [], f"lab processes still running: {left}"
+        assert not self.state_dir.exists(), f"state directory left: {self.state_dir}"
+        assert root_links() == self.links_before, "interfaces left in the host namespace"

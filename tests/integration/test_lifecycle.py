@@ -1,0 +1,247 @@
+"""A lab leaves nothing behind, survives VP crashes and refuses clashes (issue: the lab)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scamperlab.errors import LabStateError
+from scamperlab.lab import Lab
+from scamperlab.state import process_starttime
+from tests.integration.conftest import TINY
+from tests.integration.leftovers import Snapshot, processes_in, root_links
+from tests.integration.muxclient import RawMux, parse_channel_text
+
+
+def snapshot(lab: Lab, links_before: set[str]) -> Snapshot:
+    assert lab.net is not None
+    return Snapshot(
+        namespaces=set(lab.net.namespace_ids().values()),
+        processes={p.pid: p.starttime for p in lab.state.processes.values()},
+        state_dir=lab.state.dir,
+        links_before=links_before,
+    )
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_down_leaves_nothing(state_dir: Path) -> None:
+    before = root_links()
+    lab = Lab.from_file(TINY, name="down", state_dir=state_dir)
+    lab.start()
+    snap = snapshot(lab, before)
+    assert len(snap.namespaces) == len(lab.plan.nodes) + 1
+    assert len(processes_in(snap.namespaces)) >= len(snap.namespaces)
+    assert lab.mux_path.is_socket()
+    lab.stop()
+    snap.assert_gone()
+    lab.stop()  # twice is harmless
+
+
+def test_killed_vp_is_reported_restarted_and_others_keep_working(state_dir: Path) -> None:
+    before = root_links()
+    with Lab.from_file(TINY, name="kill", state_dir=state_dir) as lab:
+        snap = snapshot(lab, before)
+        mux = RawMux(str(lab.mux_path))
+        vps = {v.attrs["name"]: v.id for v in mux.read_until_go().values()}
+        # A channel to vp2 gets a result before vp1 dies ...
+        mux.open(vps["vp2.test"], 1)
+        mux.send(1, "ping -c 1 192.0.2.1\n")
+        mux.pump_until(lambda: mux.text.get(1, b"").count(b"DATA") >= 3)
+        old_pid = lab.vp_pid("vp1.test")
+        assert old_pid is not None
+        snap.processes[old_pid] = process_starttime(old_pid)
+        os.kill(old_pid, signal.SIGKILL)
+
+        wait_for(
+            lambda: any(e.kind == "vp-died" and e.vp == "vp1.test" for e in lab.events),
+            what="vp-died",
+        )
+        # ... vp1 comes back as a new VP on the mux, and the old id departs ...
+        mux.pump_until(lambda: vps["vp1.test"] in mux.departed, timeout=30)
+        mux.pump_until(
+            lambda: any(
+                v.attrs["name"] == "vp1.test" and v.id != vps["vp1.test"] for v in mux.vps.values()
+            ),
+            timeout=30,
+        )
+        new_pid = lab.vp_pid("vp1.test")
+        assert new_pid not in (None, old_pid)
+        assert any(e.kind == "vp-restarted" and e.vp == "vp1.test" for e in lab.events)
+        # ... and vp2's channel, open all along, still measures.
+        mux.send(1, "ping -c 1 192.0.2.1\ndone\n")
+        mux.pump_until(lambda: 1 in mux.closed, timeout=30)
+        _, records = parse_channel_text(mux.text[1])
+        assert len(records) == 5  # list, cycle-start, two pings, cycle-stop
+        mux.close()
+        status = json.loads((lab.state.dir / "state.json").read_text())
+        vp1 = next(v for v in status["vps"] if v["name"] == "vp1.test")
+        assert vp1["restarts"] == 1 and "signal 9" in vp1["problem"]
+        snap.processes.update({p.pid: p.starttime for p in lab.state.processes.values()})
+    snap.assert_gone()
+
+
+def test_vp_that_never_reaches_sc_remoted_is_restarted(state_dir: Path) -> None:
+    with Lab.from_file(TINY, name="lost", state_dir=state_dir, appear_timeout=2.0) as lab:
+        # Cut vp3's management link, then kill it: its next scamper cannot connect.
+        lab.run_in("vp3.test", ["ip", "link", "set", "mgmt0", "down"])
+        pid = lab.vp_pid("vp3.test")
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        wait_for(
+            lambda: any(e.kind == "vp-missing" and e.vp == "vp3.test" for e in lab.events),
+            what="vp-missing",
+        )
+        lab.run_in("vp3.test", ["ip", "link", "set", "mgmt0", "up"])
+        lab.run_in(
+            "vp3.test",
+            [
+                "ip",
+                "route",
+                "replace",
+                f"{lab.plan.controller_ipv4}/32",
+                "dev",
+                "mgmt0",
+                "src",
+                lab.node("vp3.test").ipv4.exploded,
+            ],
+        )
+        wait_for(lambda: "vp3.test" in lab._present, timeout=60, what="vp3 back on the mux")
+
+
+def test_same_lab_name_twice_is_refused_and_another_name_works(state_dir: Path) -> None:
+    with Lab.from_file(TINY, name="one", state_dir=state_dir) as first:
+        with pytest.raises(LabStateError, match="already running"):
+            Lab.from_file(TINY, name="one", state_dir=state_dir).start()
+        assert first.mux_path.is_socket(), "the refused start must not touch the running lab"
+        with Lab.from_file(TINY, name="two", state_dir=state_dir) as second:
+            assert second.mux_path != first.mux_path
+            mux = RawMux(str(second.mux_path))
+            assert len(mux.read_until_go()) == 3
+            mux.close()
+
+
+def _cli(*args: str, state_dir: Path, **kwargs: object) -> subprocess.Popen[str]:
+    env = dict(os.environ, SCAMPERLAB_STATE_DIR=str(state_dir))
+    return subprocess.Popen(
+        [sys.executable, "-m", "scamperlab.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def _tracked(state_file: Path) -> dict[int, int | None]:
+    try:
+        data = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {p["pid"]: p["starttime"] for p in data.get("processes", [])}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_run_start_up_tears_down(state_dir: Path, sig: signal.Signals) -> None:
+    before = root_links()
+    proc = _cli("run", str(TINY), "--name", "sig", "--", "sleep", "60", state_dir=state_dir)
+    state_file = state_dir / "sig" / "state.json"
+    # Interrupt once namespaces and processes exist, before or after the VPs are up.
+    wait_for(lambda: len(_tracked(state_file)) >= 3, what="lab processes")
+    tracked = _tracked(state_file)
+    namespaces = set()
+    for pid in tracked:
+        with contextlib.suppress(OSError):
+            namespaces.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
+    proc.send_signal(sig)
+    _, _err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    Snapshot(namespaces, tracked, state_dir / "sig", before).assert_gone()
+
+
+def test_ctrl_c_during_up_tears_down_the_daemon(state_dir: Path) -> None:
+    before = root_links()
+    proc = _cli("up", str(TINY), "--name", "upint", state_dir=state_dir)
+    state_file = state_dir / "upint" / "state.json"
+    wait_for(lambda: len(_tracked(state_file)) >= 3, what="lab processes")
+    tracked = _tracked(state_file)
+    owner = json.loads(state_file.read_text())["owner_pid"]
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "lab removed" in err
+    tracked[owner] = None
+    Snapshot(
+        set(), {p: s for p, s in tracked.items() if s is not None}, state_dir / "upint", before
+    ).assert_gone()
+    assert process_starttime(owner) is None
+
+
+def test_up_after_a_crash_cleans_stale_state(state_dir: Path) -> None:
+    up = _cli("up", str(TINY), "--name", "crash", state_dir=state_dir)
+    out, err = up.communicate(timeout=120)
+    assert up.returncode == 0, err
+    state_file = state_dir / "crash" / "state.json"
+    state = json.loads(state_file.read_text())
+    scampers = {p["pid"]: p["starttime"] for p in state["processes"] if p["kind"] == "scamper"}
+    os.kill(state["owner_pid"], signal.SIGKILL)  # the daemon dies without tearing down
+    wait_for(lambda: process_starttime(state["owner_pid"]) is None, what="daemon death")
+    assert any(process_starttime(pid) == start for pid, start in scampers.items()), (
+        "expected leftovers"
+    )
+
+    status = _cli("status", "crash", state_dir=state_dir)
+    out, _ = status.communicate(timeout=30)
+    assert "STALE" in out
+
+    again = _cli("up", str(TINY), "--name", "crash", state_dir=state_dir)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    for pid, start in scampers.items():
+        assert process_starttime(pid) != start, "a crashed lab's scamper survived the next up"
+    down = _cli("down", "crash", state_dir=state_dir)
+    _, err = down.communicate(timeout=60)
+    assert down.returncode == 0, err
+    assert not (state_dir / "crash").exists()
+
+
+def test_run_substitutes_the_mux_and_returns_the_command_status(state_dir: Path) -> None:
+    script = 'test -S {mux} && test "$SCAMPERLAB_MUX" = {mux} && exit 7'
+    proc = _cli("run", str(TINY), "--name", "runst", "--", "sh", "-c", script, state_dir=state_dir)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 7, err
+    assert not (state_dir / "runst").exists()
+
+
+def test_lab_namespaces_cannot_reach_the_host(ark_lab: Lab) -> None:
+    out = subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    host_addrs = [
+        line.split()[3].split("/")[0]
+        for line in out.splitlines()
+        if " lo " not in line and "scope global" in line
+    ]
+    assert host_addrs, "the host has no global address to test against"
+    assert ark_lab.net is not None
+    for node in [*ark_lab.net.hosts]:
+        for addr in host_addrs:
+            flag = "-6" if ":" in addr else "-4"
+            ping = ark_lab.run_in(node, ["ping", flag, "-c", "1", "-W", "1", addr])
+            assert ping.returncode != 0, f"{node} reached the host's {addr}"
+            if node == "controller" or ark_lab.node(node).kind == "router":
+                route = ark_lab.run_in(node, ["ip", "route", "get", addr])
+                assert route.returncode != 0, f"{node} has a route to {addr}: {route.stdout}"

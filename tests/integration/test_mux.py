@@ -1,0 +1,131 @@
+"""The default lab measured through its mux socket with a raw client (issue: the lab)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scamperlab.lab import Lab
+from scamperlab.topology.plan import link_between, path_between
+from tests.integration.muxclient import RawMux, parse_channel_text
+
+
+def _warts_json(records: list[bytes], tmp_path: Path) -> list[dict[str, object]]:
+    path = tmp_path / "result.warts"
+    path.write_bytes(b"".join(records))
+    done = subprocess.run(["sc_warts2json", str(path)], capture_output=True, text=True, check=True)
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def _measure(lab: Lab, vp_name: str, command: str, chan: int = 7) -> tuple[list[str], list[bytes]]:
+    mux = RawMux(str(lab.mux_path))
+    try:
+        vps = mux.read_until_go()
+        vp_id = next(v.id for v in vps.values() if v.attrs.get("name") == vp_name)
+        mux.open(vp_id, chan)
+        mux.send(chan, command + "\n")
+        mux.send(chan, "done\n")
+        # After done, the VP finishes the command, sends cycle-stop and the mux closes the channel.
+        mux.pump_until(lambda: chan in mux.closed, timeout=60)
+        return parse_channel_text(mux.text[chan])
+    finally:
+        mux.close()
+
+
+def _expected_rtt_ms(lab: Lab, src: str, dst: str) -> float:
+    nodes = path_between(lab.plan, src, dst)
+    return 2 * sum(
+        link_between(lab.plan, a, b).params.delay for a, b in itertools.pairwise(nodes)
+    )
+
+
+def test_every_vp_is_announced_with_its_metadata_before_go(ark_lab: Lab) -> None:
+    mux = RawMux(str(ark_lab.mux_path))
+    try:
+        vps = {v.attrs["name"]: v for v in mux.read_until_go().values()}
+    finally:
+        mux.close()
+    assert set(vps) == {vp.name for vp in ark_lab.vps}
+    assert len({v.id for v in vps.values()}) == len(vps)
+    for vp in ark_lab.vps:
+        seen = vps[vp.name]
+        meta = vp.metadata
+        assert seen.attrs["ipv4"] == vp.ipv4
+        assert seen.attrs["cc"] == meta.cc
+        assert seen.attrs["place"] == meta.place
+        assert seen.attrs["asn4"] == str(meta.asn4)
+        assert seen.attrs["iata"] == meta.iata
+        assert seen.attrs["shortname"] == meta.shortname
+        lat, lon = (float(x) for x in seen.attrs["latlong"].split(","))
+        assert (lat, lon) == pytest.approx(meta.latlong)
+        assert seen.tags == meta.tags
+        assert float(seen.attrs["arrival"]) > 1.7e9
+
+
+def test_ping_through_the_mux_gives_plausible_rtts(ark_lab: Lab, tmp_path: Path) -> None:
+    target = next(t for t in ark_lab.targets if t.name == "www.example")
+    lines, records = _measure(ark_lab, "akl-nz.example", f"ping -c 3 {target.ipv4}")
+    assert any(line.startswith("OK") for line in lines), lines
+    objects = _warts_json(records, tmp_path)
+    assert [o["type"] for o in objects] == ["cycle-start", "ping", "cycle-stop"]
+    ping = objects[1]
+    assert ping["dst"] == target.ipv4
+    assert ping["src"] == next(v.ipv4 for v in ark_lab.vps if v.name == "akl-nz.example")
+    rtts = [r["rtt"] for r in ping["responses"]]  # type: ignore[index, union-attr]
+    assert len(rtts) == 3
+    expected = (
+        _expected_rtt_ms(ark_lab, "akl-nz.example", "www.example")
+        if ark_lab.net and ark_lab.net.netem
+        else 0.0
+    )
+    for rtt in rtts:
+        assert expected <= rtt < expected + 50, (rtt, expected)
+
+
+def test_trace_lists_the_routers_in_path_order(ark_lab: Lab, tmp_path: Path) -> None:
+    src, dst = "akl-nz.example", "www.example"
+    target = ark_lab.node(dst)
+    _lines, records = _measure(ark_lab, src, f"trace -P icmp-paris {target.ipv4}")
+    trace = _warts_json(records, tmp_path)[1]
+    assert trace["type"] == "trace"
+    hops = {h["probe_ttl"]: h["addr"] for h in trace["hops"]}  # type: ignore[index, union-attr]
+    path = path_between(ark_lab.plan, src, dst)
+    routers = path[1:-1]
+    assert len(routers) >= 5
+    expected = []
+    for prev, router in zip(path, routers, strict=False):
+        link = link_between(ark_lab.plan, prev, router)
+        ingress = link.a if link.a.node == router else link.b
+        expected.append(str(ingress.ipv4.ip))
+    expected.append(str(target.ipv4))
+    assert [hops.get(ttl) for ttl in range(1, len(expected) + 1)] == expected
+    assert trace["stop_reason"] == "COMPLETED"
+
+
+def test_ipv6_ping_reaches_a_target(ark_lab: Lab, tmp_path: Path) -> None:
+    target = next(t for t in ark_lab.targets if t.name == "far.example")
+    _, records = _measure(ark_lab, "lhr-gb.example", f"ping -c 2 {target.ipv6}")
+    ping = _warts_json(records, tmp_path)[1]
+    assert ping["dst"] == target.ipv6
+    assert len(ping["responses"]) == 2  # type: ignore[arg-type]
+
+
+def test_channels_to_several_vps_at_once(ark_lab: Lab) -> None:
+    target = ark_lab.targets[0].ipv4
+    mux = RawMux(str(ark_lab.mux_path))
+    try:
+        vps = list(mux.read_until_go().values())
+        for chan, vp in enumerate(vps, start=100):
+            mux.open(vp.id, chan)
+            mux.send(chan, f"ping -c 1 {target}\ndone\n")
+        channels = set(range(100, 100 + len(vps)))
+        mux.pump_until(lambda: channels <= mux.closed, timeout=60)
+    finally:
+        mux.close()
+    for chan in channels:
+        _, records = parse_channel_text(mux.text[chan])
+        assert len(records) == 4  # list, cycle-start, ping, cycle-stop
