@@ -38,9 +38,7 @@ def _measure(lab: Lab, vp_name: str, command: str, chan: int = 7) -> tuple[list[
 
 def _expected_rtt_ms(lab: Lab, src: str, dst: str) -> float:
     nodes = path_between(lab.plan, src, dst)
-    return 2 * sum(
-        link_between(lab.plan, a, b).params.delay for a, b in itertools.pairwise(nodes)
-    )
+    return 2 * sum(link_between(lab.plan, a, b).params.delay for a, b in itertools.pairwise(nodes))
 
 
 def test_every_vp_is_announced_with_its_metadata_before_go(ark_lab: Lab) -> None:
