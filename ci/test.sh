@@ -8,6 +8,7 @@ bash ci/install.sh
 echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples
 echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples
 echo "== mypy --strict";       .venv/bin/mypy scamperlab
+export NO_MKDOCS_2_WARNING=1
 echo "== mkdocs build --strict"
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from scamperlab.errors import LabStateError, ScamperlabError
 from scamperlab.state import (
+    check_lab_name,
     cleanup_stale,
     is_running,
     list_labs,
@@ -40,8 +41,8 @@ out = Console()
 
 def _lab_name(args: argparse.Namespace) -> str:
     if args.name:
-        return str(args.name)
-    labs = [n for n in list_labs() if is_running(n)]
+        return check_lab_name(str(args.name))
+    labs = list_labs()  # running ones and the stale state of crashed ones
     if len(labs) == 1:
         return labs[0]
     if not labs:
@@ -88,8 +89,10 @@ def cmd_up(args: argparse.Namespace) -> int:
                 if "progress" in msg:
                     phase, done, total = msg["progress"]
                     bar.update(task, description=phase, completed=done, total=total or None)
-                elif "warning" in msg or "event" in msg:
-                    console.print(f"[yellow]warning:[/] {msg.get('warning') or msg.get('event')}")
+                elif "warning" in msg:
+                    console.print(f"[yellow]warning:[/] {msg['warning']}")
+                elif "event" in msg:
+                    console.print(msg["event"])
                 else:
                     result = msg
                     break
@@ -143,7 +146,12 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     except Exception as exc:
         send({"error": f"unexpected: {exc!r}"})
         raise
-    logging.basicConfig(filename=lab.state.path("logs", "daemon.log"), level=logging.INFO)
+    handler = logging.FileHandler(lab.state.path("logs", "daemon.log"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    for event in lab.events:
+        send({"event": event.message})
     for warning in lab.warnings:
         send({"warning": warning})
     send({"mux": str(lab.mux_path), "vps": len(lab.vps), "seconds": time.monotonic() - start})
@@ -164,7 +172,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     name = _lab_name(args)
     directory = state_root() / name
-    if not directory.exists():
+    if not (directory / "lock").exists() and not (directory / "state.json").exists():
         raise LabStateError(f"no lab named {name!r}")
     state = read_state(name) or {}
     if not is_running(name):
@@ -196,7 +204,7 @@ def _age(since: float | None) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    names = [args.name] if args.name else list_labs()
+    names = [check_lab_name(args.name)] if args.name else list_labs()
     if not names:
         console.print("no lab is running")
         return 0
@@ -209,8 +217,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.json:
             out.print_json(data=dict(state, running=running))
             continue
+        health = "running" if running else f"STALE: owner died; run scamperlab down {name}"
         title = (
-            f"lab {name} ({'running' if running else 'STALE: owner died; run scamperlab down'})"
+            f"lab {name} ({health})"
             f" - mux {state.get('mux')} - scamper {state.get('scamper_version')}"
             f" - up {_age(state.get('started_at'))}"
         )
@@ -304,7 +313,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     plan = make_plan(topo)
     out.print(
         f"{args.topology}: ok - {len(topo.vps)} VPs, {len(topo.routers)} routers,"
-        f" {len(topo.targets)} targets, {len(plan.links)} links"
+        f" {len(topo.targets)} target(s), {len(plan.links)} links"
     )
     return 0
 
@@ -338,7 +347,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scamperlab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="scamperlab",
+        description="An emulated Ark from a topology file: real scamper VPs, sc_remoted, a mux.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the lab does")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
@@ -351,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab_opts(up)
     up.set_defaults(func=cmd_up)
 
-    daemon = sub.add_parser("_daemon")
+    daemon = sub.add_parser("_daemon", help=argparse.SUPPRESS)
     daemon.add_argument("topology")
     daemon.add_argument("--progress-fd", type=int, required=True)
     lab_opts(daemon)

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import time
@@ -33,13 +34,18 @@ def state_root() -> Path:
 
 
 def process_starttime(pid: int) -> int | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot), or None if it is gone."""
+    """The kernel's start time of ``pid`` (clock ticks since boot), or None if it is gone.
+
+    A zombie counts as gone: it has exited, and only its parent can reap it.
+    """
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name is in parentheses and may contain spaces; fields follow the last ')'.
     fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] in ("Z", "X"):
+        return None
     return int(fields[19])
 
 
@@ -78,6 +84,19 @@ class TrackedProcess:
     name: str
 
 
+_LAB_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def check_lab_name(name: str) -> str:
+    """A lab name becomes a directory name: nothing that could point elsewhere."""
+    if not _LAB_NAME_RE.match(name):
+        raise LabStateError(
+            f"invalid lab name {name!r}: use letters, digits, '.', '_' and '-'"
+            " (starting with a letter or digit, at most 63 characters)"
+        )
+    return name
+
+
 @dataclass
 class LabState:
     """The on-disk record of one running lab, owned by the process that holds its lock."""
@@ -87,6 +106,9 @@ class LabState:
     processes: dict[int, TrackedProcess] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     _lock_fd: int | None = None
+
+    def __post_init__(self) -> None:
+        check_lab_name(self.name)
 
     @property
     def dir(self) -> Path:
@@ -174,14 +196,19 @@ def list_labs(root: Path | None = None) -> list[str]:
     base = root or state_root()
     if not base.is_dir():
         return []
-    return sorted(p.name for p in base.iterdir() if (p / "lock").exists())
+    return sorted(
+        p.name for p in base.iterdir() if (p / "lock").exists() or (p / "state.json").exists()
+    )
 
 
 def is_running(name: str, root: Path | None = None) -> bool:
     directory = (root or state_root()) / name
     if not (directory / "lock").exists():
         return False
-    fd = os.open(directory / "lock", os.O_RDWR)
+    try:
+        fd = os.open(directory / "lock", os.O_RDONLY)
+    except OSError:
+        return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

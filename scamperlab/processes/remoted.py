@@ -93,6 +93,9 @@ class Remoted:
             # A restarted VP is a new VP: drop the old one's state at once.
             "-Z",
             "0",
+            # Scripts need not run as root to use the mux, as with scamperlab's own.
+            "-O",
+            "allowother",
         ]
         if self.mux_path is not None:
             argv += ["-M", str(self.mux_path)]

@@ -26,6 +26,10 @@ ALLOWED_V6 = (ipaddress.IPv6Network("2001:db8::/32"),)
 MANAGEMENT_V4 = ipaddress.IPv4Network("198.19.240.0/20")
 
 
+# Node names scamperlab uses for nodes of its own.
+RESERVED_NAMES = frozenset({"controller"})
+
+
 @dataclass(frozen=True)
 class Problem:
     loc: Loc
@@ -50,7 +54,11 @@ def check_topology(topo: Topology) -> list[Problem]:
     ]
     for section, items in entries:
         for i, item in enumerate(items):
-            if item.name in kinds:
+            if item.name in RESERVED_NAMES:
+                problems.append(
+                    Problem((section, i, "name"), f"{item.name!r} is reserved by scamperlab")
+                )
+            elif item.name in kinds:
                 problems.append(
                     Problem(
                         (section, i, "name"),

@@ -61,3 +61,9 @@ def test_cleanup_of_garbage_state(tmp_path: Path) -> None:
     (tmp_path / "z" / "state.json").write_text("{not json")
     assert "removed stale state" in cleanup_stale(tmp_path / "z")[-1]
     assert not (tmp_path / "z").exists()
+
+
+@pytest.mark.parametrize("name", ["../x", "..", ".hidden", "a/b", "", "x" * 64])
+def test_lab_names_cannot_escape_the_state_directory(tmp_path: Path, name: str) -> None:
+    with pytest.raises(LabStateError, match="invalid lab name"):
+        LabState(name, tmp_path)

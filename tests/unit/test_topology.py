@@ -144,3 +144,10 @@ def test_default_topology_is_ark_like() -> None:
     assert len(topo.vps) >= 12
     assert len({vp.cc for vp in topo.vps}) >= 10
     assert all(vp.latlong and vp.asn4 and vp.iata and vp.place for vp in topo.vps)
+
+
+def test_controller_is_a_reserved_node_name() -> None:
+    err = error_for(
+        GOOD.replace("name: r2", "name: controller").replace("[r1, r2]", "[r1, controller]")
+    )
+    assert err.field == "routers[1].name" and "reserved" in err.message
