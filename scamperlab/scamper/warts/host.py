@@ -1,0 +1,143 @@
+"""Warts DNS (host) records (type 14).
+
+Layout: host flags/params, then ``qcount`` queries; each query is a
+flags/params block followed by its answer, authority and additional
+resource records (each a flags/params block).  RR data is a 16-bit data
+type followed by that type's encoding.  Data types this decoder does not
+know (OPT and SVCB in recent releases) are skipped: RR data is the last
+field of its block, so the block length lets us step over it safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..results._host_data import (
+    HostData,
+    HostQueryData,
+    HostRRData,
+    MxData,
+    RRValue,
+    SoaData,
+    TxtData,
+)
+from . import reader as R
+from .errors import WartsFormatError
+from .reader import Field, Reader
+
+__all__ = ["decode_host"]
+
+DATA_ADDR, DATA_STR, DATA_SOA, DATA_MX, DATA_TXT = 1, 2, 3, 4, 5
+
+
+_HOST_FIELDS: Sequence[Field | None] = (
+    ("list_", R.list_ref),  # 1
+    ("cycle", R.cycle_ref),  # 2
+    ("userid", R.u32),  # 3
+    ("src", R.addr),  # 4
+    ("dst", R.addr),  # 5
+    ("start", R.timeval),  # 6
+    ("flags", R.u16),  # 7
+    ("wait", R.u16),  # 8
+    ("stop", R.u8),  # 9
+    ("retries", R.u8),  # 10
+    ("qtype", R.u16),  # 11
+    ("qclass", R.u16),  # 12
+    ("qname", R.string),  # 13
+    ("qcount", R.u8),  # 14
+    ("ecs", R.string),  # 15 (inferred from 20260420 output)
+)
+
+_QUERY_FIELDS: Sequence[Field | None] = (
+    ("tx", R.timeval),
+    ("rx", R.timeval),
+    ("id", R.u16),
+    ("ancount", R.u16),
+    ("nscount", R.u16),
+    ("arcount", R.u16),
+    ("rcode", R.u8),
+    ("flags", R.u8),
+)
+
+_SOA_FIELDS: Sequence[Field | None] = (
+    ("mname", R.string),
+    ("rname", R.string),
+    ("serial", R.u32),
+    ("refresh", R.u32),
+    ("retry", R.u32),
+    ("expire", R.u32),
+    ("minimum", R.u32),
+)
+
+_MX_FIELDS: Sequence[Field | None] = (("preference", R.u16), ("exchange", R.string))
+
+
+def _txt(r: Reader) -> TxtData:
+    t = TxtData()
+
+    def strs(rr: Reader) -> list[str]:
+        out = []
+        for _ in range(t.strc):
+            n = rr.u8()
+            out.append(rr.raw(n).decode("utf-8", errors="replace"))
+        return out
+
+    r.params((("strc", R.u16), ("strs", strs)), t)
+    return t
+
+
+def _rrdata(r: Reader) -> RRValue:
+    dtype = r.u16()
+    if dtype == DATA_ADDR:
+        return r.addr()
+    if dtype == DATA_STR:
+        return r.string()
+    if dtype == DATA_SOA:
+        soa = SoaData()
+        r.params(_SOA_FIELDS, soa)
+        if soa.mname is None or soa.rname is None:
+            raise WartsFormatError("SOA record without names")
+        return soa
+    if dtype == DATA_MX:
+        mx = MxData()
+        r.params(_MX_FIELDS, mx)
+        if mx.exchange is None:
+            raise WartsFormatError("MX record without exchange")
+        return mx
+    if dtype == DATA_TXT:
+        return _txt(r)
+    r.off = r.end  # unknown data type: skip to the end of the RR block
+    return None
+
+
+_RR_FIELDS: Sequence[Field | None] = (
+    ("rclass", R.u16),
+    ("rtype", R.u16),
+    ("name", R.string),
+    ("ttl", R.u32),
+    ("data", _rrdata),
+)
+
+
+def _read_rr(r: Reader) -> HostRRData:
+    rr = HostRRData()
+    r.params(_RR_FIELDS, rr)
+    if rr.name is None:
+        raise WartsFormatError("resource record without a name")
+    return rr
+
+
+def decode_host(r: Reader) -> HostData:
+    """Decode the body of a host record."""
+    h = HostData()
+    r.params(_HOST_FIELDS, h)
+    if h.dst is None:
+        raise WartsFormatError("host record without a destination")
+    for _ in range(h.qcount):
+        q = HostQueryData()
+        r.params(_QUERY_FIELDS, q)
+        q.an = [_read_rr(r) for _ in range(q.ancount)]
+        q.ns = [_read_rr(r) for _ in range(q.nscount)]
+        q.ar = [_read_rr(r) for _ in range(q.arcount)]
+        h.queries.append(q)
+    return h

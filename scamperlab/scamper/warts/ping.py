@@ -1,0 +1,158 @@
+"""Warts ping records (type 7).
+
+Layout: a flags/params block for the ping, a 16-bit reply count, then one
+flags/params block per reply.  Field ids are those scamper has used since
+2010; the same table decodes files from 20211212 and from 20260420 (ids
+added later are skipped by :meth:`Reader.params`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..addr import ScamperAddr
+from ..results._ping_data import PingData, PingReplyData
+from . import reader as R
+from .errors import WartsFormatError
+from .reader import Field, Reader
+
+__all__ = ["decode_ping"]
+
+IPPROTO_ICMP = 1
+IPPROTO_ICMPV6 = 58
+
+
+def _tsps(r: Reader) -> list[ScamperAddr]:
+    return [r.addr() for _ in range(r.u8())]
+
+
+def _v4rr(r: Reader) -> list[ScamperAddr]:
+    return [r.addr() for _ in range(r.u8())]
+
+
+def _v4ts(r: Reader) -> tuple[list[int], list[ScamperAddr] | None]:
+    tsc = r.u8()
+    ipc = r.u8()
+    if ipc not in (0, tsc):
+        raise WartsFormatError("timestamp option with mismatched address count")
+    tss = [r.u32() for _ in range(tsc)]
+    ips = [r.addr() for _ in range(ipc)] if ipc else None
+    return tss, ips
+
+
+def _icmp_tc(r: Reader) -> tuple[int, int]:
+    return r.u8(), r.u8()
+
+
+def _tsreply(r: Reader) -> tuple[int, int, int]:
+    return r.u32(), r.u32(), r.u32()
+
+
+def _ifname(r: Reader) -> str:
+    return r.ifname()
+
+
+_REPLY_FIELDS: Sequence[Field | None] = (
+    ("addr", R.addr_gid),  # 1, deprecated global address id
+    ("flags", R.u8),  # 2
+    ("reply_ttl", R.u8),  # 3
+    ("reply_size", R.u16),  # 4
+    ("_icmp_tc", _icmp_tc),  # 5
+    ("rtt", R.rtt),  # 6
+    ("probe_id", R.u16),  # 7
+    ("reply_ipid", R.u16),  # 8
+    ("probe_ipid", R.u16),  # 9
+    ("reply_proto", R.u8),  # 10
+    ("tcp_flags", R.u8),  # 11
+    ("addr", R.addr),  # 12
+    ("v4rr", _v4rr),  # 13
+    ("v4ts", _v4ts),  # 14
+    ("reply_ipid32", R.u32),  # 15
+    ("tx", R.timeval),  # 16
+    ("tsreply", _tsreply),  # 17
+    ("probe_sport", R.u16),  # 18
+    ("reply_tos", R.u8),  # 19
+    ("ifname", _ifname),  # 20
+)
+
+
+class _ReplyTarget(PingReplyData):
+    """Receives the icmp type/code pair, stored as one field in warts."""
+
+    @property
+    def _icmp_tc(self) -> tuple[int, int]:
+        return self.icmp_type, self.icmp_code
+
+    @_icmp_tc.setter
+    def _icmp_tc(self, v: tuple[int, int]) -> None:
+        self.icmp_type, self.icmp_code = v
+
+
+def _read_reply(r: Reader, ping: PingData) -> PingReplyData:
+    rep = _ReplyTarget()
+    present = r.params(_REPLY_FIELDS, rep)
+    if rep.addr is None:
+        raise WartsFormatError("ping reply without an address")
+    if 10 not in present:
+        # Early writers omitted the protocol for ICMP replies.
+        v6 = ping.dst is not None and ping.dst.is_ipv6()
+        rep.reply_proto = IPPROTO_ICMPV6 if v6 else IPPROTO_ICMP
+    return rep
+
+
+def decode_ping(r: Reader) -> PingData:
+    """Decode the body of a ping record."""
+    ping = PingData()
+
+    def data_bytes(rr: Reader) -> bytes:
+        # The payload length is the DATA_LEN field read just before.
+        return rr.raw(ping.datalen)
+
+    fields: Sequence[Field | None] = (
+        ("list_", R.list_ref),  # 1
+        ("cycle", R.cycle_ref),  # 2
+        ("src", R.addr_gid),  # 3 deprecated
+        ("dst", R.addr_gid),  # 4 deprecated
+        ("start", R.timeval),  # 5
+        ("stop_reason", R.u8),  # 6
+        ("stop_data", R.u8),  # 7
+        ("datalen", R.u16),  # 8
+        ("data", data_bytes),  # 9
+        ("probe_count", R.u16),  # 10
+        ("probe_size", R.u16),  # 11
+        ("wait_probe_s", R.u8),  # 12
+        ("probe_ttl", R.u8),  # 13
+        ("reply_count", R.u16),  # 14
+        ("ping_sent", R.u16),  # 15
+        ("method", R.u8),  # 16
+        ("sport", R.u16),  # 17
+        ("dport", R.u16),  # 18
+        ("userid", R.u32),  # 19
+        ("src", R.addr),  # 20
+        ("dst", R.addr),  # 21
+        ("flags8", R.u8),  # 22
+        ("tos", R.u8),  # 23
+        ("tsps", _tsps),  # 24
+        ("icmpsum", R.u16),  # 25
+        ("reply_pmtu", R.u16),  # 26
+        ("wait_timeout_s", R.u8),  # 27
+        ("wait_probe_us", R.u32),  # 28
+        ("tcpack", R.u32),  # 29
+        ("flags", R.u32),  # 30
+        ("tcpseq", R.u32),  # 31
+        ("rtr", R.addr_static),  # 32
+        ("wait_timeout_us", R.u32),  # 33
+    )
+    present = r.params(fields, ping)
+    if ping.src is None or ping.dst is None:
+        raise WartsFormatError("ping without source or destination")
+    if 27 not in present:
+        ping.wait_timeout_s = ping.wait_probe_s
+    if 30 not in present and 22 in present:
+        ping.flags = ping.flags8
+    if ping.data is not None and not ping.data:
+        ping.data = None
+
+    count = r.u16()
+    ping.replies = [_read_reply(r, ping) for _ in range(count)]
+    return ping

@@ -1,0 +1,233 @@
+"""Warts traceroute records (type 6).
+
+Layout: trace flags/params, a 16-bit hop-record count, the hop records,
+then a sequence of attribute blocks (PMTUD, last-ditch, doubletree), each
+introduced by a 16-bit header (4-bit type, 12-bit length) and ended by a
+zero header.  Attribute blocks of unknown type are skipped by length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..results._trace_data import (
+    DtreeData,
+    PmtudData,
+    PmtudNoteData,
+    TraceData,
+    TraceHopData,
+    hop_is_icmp_q,
+)
+from . import reader as R
+from .errors import WartsFormatError
+from .reader import Field, Reader
+
+__all__ = ["decode_trace", "icmpext"]
+
+ATTR_EOF, ATTR_PMTUD, ATTR_LASTDITCH, ATTR_DTREE = 0, 1, 2, 3
+
+
+def _icmp_tc(r: Reader) -> tuple[int, int]:
+    return r.u8(), r.u8()
+
+
+def _probe_id(r: Reader) -> int:
+    return r.u8() + 1  # stored counting from zero
+
+
+def icmpext(r: Reader) -> list[tuple[int, int, bytes]]:
+    """RFC 4884 extension objects: a 16-bit total, then (len, class,
+    type, data) objects filling it exactly."""
+    total = r.u16()
+    if total == 0:
+        raise WartsFormatError("empty ICMP extension block")
+    sub = Reader(r.buf, r.ctx, r.off, r.off + total)
+    sub._need(total, "ICMP extensions")
+    out: list[tuple[int, int, bytes]] = []
+    while sub.remaining() >= 4:
+        dl = sub.u16()
+        cn = sub.u8()
+        ct = sub.u8()
+        out.append((cn, ct, sub.raw(dl)))
+    if sub.remaining() != 0:
+        raise WartsFormatError("trailing bytes in ICMP extension block")
+    r.off = sub.off
+    return out
+
+
+class _HopTarget(TraceHopData):
+    @property
+    def _icmp_tc(self) -> tuple[int, int]:
+        return self.icmp_type, self.icmp_code
+
+    @_icmp_tc.setter
+    def _icmp_tc(self, v: tuple[int, int]) -> None:
+        self.icmp_type, self.icmp_code = v
+
+
+_HOP_FIELDS: Sequence[Field | None] = (
+    ("addr", R.addr_gid),  # 1 deprecated
+    ("probe_ttl", R.u8),  # 2
+    ("reply_ttl", R.u8),  # 3
+    ("flags", R.u8),  # 4
+    ("probe_id", _probe_id),  # 5
+    ("rtt", R.rtt),  # 6
+    ("_icmp_tc", _icmp_tc),  # 7
+    ("probe_size", R.u16),  # 8
+    ("reply_size", R.u16),  # 9
+    ("reply_ipid", R.u16),  # 10
+    ("reply_tos", R.u8),  # 11
+    ("icmp_nhmtu", R.u16),  # 12
+    ("icmp_q_ipl", R.u16),  # 13
+    ("icmp_q_ttl", R.u8),  # 14
+    ("tcp_flags", R.u8),  # 15
+    ("icmp_q_tos", R.u8),  # 16
+    ("icmpext", icmpext),  # 17
+    ("addr", R.addr),  # 18
+    ("tx", R.timeval),  # 19
+    ("name", R.string),  # 20
+)
+
+
+def read_hop(r: Reader) -> TraceHopData:
+    hop = _HopTarget()
+    present = r.params(_HOP_FIELDS, hop)
+    if hop.addr is None:
+        raise WartsFormatError("trace hop without an address")
+    if hop.probe_ttl == 0:
+        raise WartsFormatError("trace hop with probe ttl 0")
+    if hop_is_icmp_q(hop):
+        if 14 not in present:
+            hop.icmp_q_ttl = 1
+        if 13 not in present:
+            hop.icmp_q_ipl = hop.probe_size
+    return hop
+
+
+def read_hops(r: Reader, count: int) -> list[TraceHopData]:
+    return [read_hop(r) for _ in range(count)]
+
+
+_TRACE_FIELDS: Sequence[Field | None] = (
+    ("list_", R.list_ref),  # 1
+    ("cycle", R.cycle_ref),  # 2
+    ("src", R.addr_gid),  # 3 deprecated
+    ("dst", R.addr_gid),  # 4 deprecated
+    ("start", R.timeval),  # 5
+    ("stop_reason", R.u8),  # 6
+    ("stop_data", R.u8),  # 7
+    ("flags8", R.u8),  # 8
+    ("attempts", R.u8),  # 9
+    ("hoplimit", R.u8),  # 10
+    ("type", R.u8),  # 11
+    ("probe_size", R.u16),  # 12
+    ("sport", R.u16),  # 13
+    ("dport", R.u16),  # 14
+    ("firsthop", R.u8),  # 15
+    ("tos", R.u8),  # 16
+    ("wait", R.u8),  # 17
+    ("loops", R.u8),  # 18
+    ("hop_count", R.u16),  # 19
+    ("gaplimit", R.u8),  # 20
+    ("gapaction", R.u8),  # 21
+    ("loopaction", R.u8),  # 22
+    ("probec", R.u16),  # 23
+    ("wait_probe", R.u8),  # 24
+    ("confidence", R.u8),  # 25
+    ("src", R.addr),  # 26
+    ("dst", R.addr),  # 27
+    ("userid", R.u32),  # 28
+    ("offset", R.u16),  # 29
+    ("rtr", R.addr_static),  # 30
+    ("squeries", R.u8),  # 31
+    ("flags", R.u32),  # 32
+    ("stop_hop", R.u8),  # 33
+)
+
+
+@dataclass
+class _NoteHop:
+    type: int = 0
+    nhmtu: int = 0
+    idx: int | None = None
+
+
+def _read_pmtud(r: Reader) -> PmtudData:
+    p = PmtudData()
+    fields: Sequence[Field | None] = (
+        ("ifmtu", R.u16),
+        ("pmtu", R.u16),
+        ("outmtu", R.u16),
+        ("ver", R.u8),
+        ("notec", R.u8),
+    )
+    r.params(fields, p)
+    p.hops = read_hops(r, r.u16())
+    for _ in range(p.notec):
+        note = PmtudNoteData()
+        holder = _NoteHop()
+        r.params((("type", R.u8), ("nhmtu", R.u16), ("idx", R.u16)), holder)
+        note.type, note.nhmtu = holder.type, holder.nhmtu
+        if holder.idx is not None:
+            if holder.idx >= len(p.hops):
+                raise WartsFormatError("PMTUD note refers to a missing hop")
+            note.hop = p.hops[holder.idx]
+        p.notes.append(note)
+    return p
+
+
+def _read_dtree(r: Reader) -> DtreeData:
+    d = DtreeData()
+    fields: Sequence[Field | None] = (
+        ("lss_stop", R.addr_gid),
+        ("gss_stop", R.addr_gid),
+        ("firsthop", R.u8),
+        ("lss_stop", R.addr),
+        ("gss_stop", R.addr),
+        ("lss", R.string),
+        ("flags", R.u8),
+    )
+    r.params(fields, d)
+    return d
+
+
+def decode_trace(r: Reader) -> TraceData:
+    """Decode the body of a trace record."""
+    t = TraceData()
+    present = r.params(_TRACE_FIELDS, t)
+    if t.dst is None:
+        raise WartsFormatError("trace without a destination")
+    if t.firsthop == 0:
+        t.firsthop = 1
+    if t.squeries < 2:
+        t.squeries = 1
+    if 32 not in present and 8 in present:
+        t.flags = t.flags8
+
+    t.hops = read_hops(r, r.u16())
+    max_ttl = max((h.probe_ttl for h in t.hops), default=0)
+    if t.hop_count:
+        if t.hop_count < max_ttl or t.hop_count > 255:
+            raise WartsFormatError("hop_count inconsistent with hop records")
+    else:
+        t.hop_count = max_ttl
+
+    while True:
+        hdr = r.u16()
+        if hdr == ATTR_EOF:
+            break
+        atype, alen = hdr >> 12, hdr & 0x0FFF
+        r._need(alen, "trace attribute")
+        # Like scamper, parse against the record's end and then step over
+        # the declared length (the 12-bit length can wrap for big blocks).
+        sub = Reader(r.buf, r.ctx, r.off, r.end)
+        if atype == ATTR_PMTUD:
+            t.pmtud = _read_pmtud(sub)
+        elif atype == ATTR_LASTDITCH:
+            sub.params((), object())
+            t.lastditch = read_hops(sub, sub.u16())
+        elif atype == ATTR_DTREE:
+            t.dtree = _read_dtree(sub)
+        r.off += alen
+    return t
