@@ -291,8 +291,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for warning in lab.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
         argv = [part.replace("{mux}", str(lab.mux_path)) for part in command]
+        from scamperlab.shim import environment
+
         try:
-            proc = subprocess.Popen(argv, env=lab_environment(lab))
+            proc = subprocess.Popen(argv, env=environment(lab_environment(lab)))
         except OSError as exc:
             raise ScamperlabError(f"cannot run {argv[0]}: {exc.strerror}") from exc
         try:
@@ -337,6 +339,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except ScamperlabError as exc:
         out.print(f"[red]host:[/] {exc}")
         ok = False
+    from scamperlab.shim import which_implementation
+
+    out.print(f"import scamper: {which_implementation()}")
     has_netem = kernel_has_netem()
     out.print(
         "netem: available (delay, jitter and loss are emulated)"

@@ -12,12 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from scamperlab.scamper.addr import ScamperAddr
-
-GOLDEN = Path("/work/shared/reference/golden")
+from tests.reference import GOLDEN
 
 #: Paths (``Class.member``) where 20260420 is known to differ from the
 #: 20260902 behaviour we implement, with the reason.

@@ -15,12 +15,11 @@ import pytest
 from scamperlab.scamper import enums, results
 from scamperlab.scamper.addr import ScamperAddr
 from scamperlab.scamper.warts import WartsDecoder
+from tests.reference import INVENTORY_PATH
 
 from .golden import GOLDEN
 
-INVENTORY = json.loads((Path("/work/shared/reference") / "scamper-python-api.json").read_text())[
-    "classes"
-]
+INVENTORY = json.loads(INVENTORY_PATH.read_text())["classes"]
 
 RESULT_CLASSES = [
     "ScamperList",

@@ -15,11 +15,9 @@ import datetime
 import importlib
 import inspect
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +30,8 @@ from scamperlab.scamper.commands import (
     build_dns,
     build_ping,
 )
+from tests.reference import REFERENCE
 
-REFERENCE = Path(os.environ.get("SCAMPERLAB_REFERENCE", "/work/shared/reference"))
 GOLDEN = REFERENCE / "golden" / "commands.jsonl"
 INVENTORY = REFERENCE / "scamper-python-api.json"
 
