@@ -35,7 +35,7 @@ def vp_attrs(vp: VantagePoint, ipv6: str | None = None) -> list[tuple[Attr, str]
     if vp.asn6 is not None:
         attrs.append((Attr.ASN6, str(vp.asn6)))
     if vp.latlong is not None:
-        attrs.append((Attr.LATLONG, f"{vp.latlong[0]:g},{vp.latlong[1]:g}"))
+        attrs.append((Attr.LATLONG, f"{vp.latlong[0]!r},{vp.latlong[1]!r}"))
     for code, value in (
         (Attr.CC, vp.cc),
         (Attr.ST, vp.st),

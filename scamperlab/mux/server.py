@@ -161,6 +161,8 @@ class MuxServer:
         self.sessions.add(task)
         try:
             await MuxSession(self, reader, writer).run()
+        except asyncio.CancelledError:
+            pass  # the lab is stopping: the session was cancelled on purpose
         finally:
             self.sessions.discard(task)
 
