@@ -50,6 +50,18 @@ def _lab_name(args: argparse.Namespace) -> str:
     raise LabStateError(f"several labs are running ({', '.join(labs)}): name one")
 
 
+def _progress() -> Progress:
+    """The bar shown while a lab comes up (phase, VPs on the mux, time)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 # -- up / daemon ---------------------------------------------------------------
 
 
@@ -75,14 +87,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     reader = os.fdopen(read_fd)
     result: dict[str, Any] = {}
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with _progress() as bar:
             task = bar.add_task(f"starting lab {name}", total=None)
             for line in reader:
                 msg = json.loads(line)
@@ -276,13 +281,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not command:
         raise ScamperlabError("nothing to run: scamperlab run TOPOLOGY -- COMMAND [ARGS...]")
     lab = Lab.from_file(args.topology, name=args.name, scamper_prefix=args.scamper_prefix)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress() as bar:
         task = bar.add_task("starting", total=None)
         lab.start(
             progress=lambda p, d, t: bar.update(task, description=p, completed=d, total=t or None)

@@ -381,14 +381,7 @@ class Lab:
                 self._supervisor.stop_all()
                 self._supervisor = None
             if self._remoted is not None:
-                proc = self._remoted.proc
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(5)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
+                self._remoted.stop()
                 self._remoted = None
             if self.net is not None:
                 self.net.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError
+from scamperlab.processes import terminate
 from scamperlab.processes.binaries import ScamperInstall
 
 
@@ -120,3 +121,6 @@ class Remoted:
                     raise LabStartError(f"sc_remoted did not create its mux socket {self.mux_path}")
                 time.sleep(0.02)
         return self.proc.pid
+
+    def stop(self) -> None:
+        terminate(self.proc, timeout=5.0)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from scamperlab.emulation.network import EmulatedNetwork
+from scamperlab.processes import terminate
 from scamperlab.processes.binaries import ScamperInstall
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ class VpSupervisor:
                 vp.last_problem = f"never appeared on sc_remoted within {self.appear_timeout:g} s"
                 self.on_event("vp-missing", vp.name, vp.last_problem)
                 self._unwatch(vp)
-                _terminate(vp.proc)
+                terminate(vp.proc)
                 self._schedule_restart(vp)
         return present
 
@@ -186,19 +187,9 @@ class VpSupervisor:
                 vp.proc.terminate()
         for vp in self.vps.values():
             if vp.proc is not None:
-                _terminate(vp.proc)
+                terminate(vp.proc)
                 self.on_pid(vp.name, vp.proc.pid, None)
             vp.state = "stopped"
-
-
-def _terminate(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _tail(path: Path, limit: int = 200) -> str:
