@@ -142,33 +142,40 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     start = time.monotonic()
     try:
         lab = Lab.from_file(args.topology, name=args.name, scamper_prefix=args.scamper_prefix)
-        lab.start(progress=lambda phase, done, total: send({"progress": [phase, done, total]}))
     except SystemExit:
         return 0
     except ScamperlabError as exc:
         send({"error": str(exc)})
         return 1
-    except Exception as exc:
-        send({"error": f"unexpected: {exc!r}"})
-        raise
-    handler = logging.FileHandler(lab.state.path("logs", "daemon.log"))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
-    for event in lab.events:
-        send({"event": event.message})
-    for warning in lab.warnings:
-        send({"warning": warning})
-    send({"mux": str(lab.mux_path), "vps": len(lab.vps), "seconds": time.monotonic() - start})
-    progress.close()
+    # From here on a SIGTERM may land between any two statements, including just
+    # after start() returned: one try, whose finally always tears down, covers it all.
     try:
+        try:
+            lab.start(progress=lambda phase, done, total: send({"progress": [phase, done, total]}))
+        except ScamperlabError as exc:
+            send({"error": str(exc)})
+            return 1
+        except SystemExit:
+            raise
+        except Exception as exc:
+            send({"error": f"unexpected: {exc!r}"})
+            raise
+        handler = logging.FileHandler(lab.state.path("logs", "daemon.log"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.INFO)
+        for event in lab.events:
+            send({"event": event.message})
+        for warning in lab.warnings:
+            send({"warning": warning})
+        send({"mux": str(lab.mux_path), "vps": len(lab.vps), "seconds": time.monotonic() - start})
+        progress.close()
         while True:
             signal.pause()
     except SystemExit:
-        pass
+        return 0
     finally:
         lab.stop()
-    return 0
 
 
 # -- down / status ---------------------------------------------------------------
@@ -190,7 +197,8 @@ def cmd_down(args: argparse.Namespace) -> int:
     os.kill(int(pid), signal.SIGTERM)
     deadline = time.monotonic() + 60
     with console.status(f"tearing down lab {name}"):
-        while is_running(name):
+        # Wait for the daemon itself, not just its lock: it exits just after releasing it.
+        while is_running(name) or process_starttime(int(pid)) == starttime:
             if time.monotonic() > deadline:
                 os.kill(int(pid), signal.SIGKILL)
                 time.sleep(0.5)

@@ -164,10 +164,10 @@ class Lab:
         check_host_tools()
         self.install = find_scamper(self.scamper_prefix)
         self._check_socket_paths()
-        for line in self.state.acquire():
-            self._event("cleanup", "-", line)
         self._catch_sigterm()
         try:
+            for line in self.state.acquire():
+                self._event("cleanup", "-", line)
             self._start(report, timeout)
         except BaseException as exc:
             self.stop()

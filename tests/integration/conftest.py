@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from scamperlab.lab import Lab
+from scamperlab.state import cleanup_stale, is_running, kill_process, list_labs, read_state
 
 ROOT = Path(__file__).resolve().parents[2]
 ARK_MINI = ROOT / "topologies" / "ark-mini.yaml"
@@ -41,12 +42,23 @@ def lab_prerequisites() -> None:
     pytest.skip(reason)
 
 
+def _remove_labs_left_by_failed_tests(root: Path) -> None:
+    """A test that fails midway may leave a daemon running: stop it by its tracked PID."""
+    for name in list_labs(root):
+        state = read_state(name, root) or {}
+        owner, start = state.get("owner_pid"), state.get("owner_starttime")
+        if owner is not None and is_running(name, root):
+            kill_process(int(owner), start, timeout=30.0)
+        cleanup_stale(root / name)
+
+
 @pytest.fixture(scope="session")
 def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Labs started by tests keep their state apart from a user's labs."""
     path = Path("/run/scamperlab-tests") / str(os.getpid())
     path.mkdir(parents=True, exist_ok=True)
     yield path  # type: ignore[misc]
+    _remove_labs_left_by_failed_tests(path)
     shutil.rmtree(path, ignore_errors=True)
     with contextlib.suppress(OSError):
         path.parent.rmdir()

@@ -28,6 +28,15 @@ def alive(pid: int, starttime: int | None) -> bool:
     return state != "Z"
 
 
+def describe(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+    except OSError:
+        return f"{pid} (gone)"
+    return f"{pid} state={state[0]} ppid={state[1]}: {argv.strip()}"
+
+
 @dataclass
 class Snapshot:
     """What a running lab has made: checked again after it is gone."""
@@ -39,7 +48,7 @@ class Snapshot:
 
     def assert_gone(self) -> None:
         assert processes_in(self.namespaces) == [], "processes left in lab namespaces"
-        left = [pid for pid, start in self.processes.items() if alive(pid, start)]
+        left = [describe(pid) for pid, start in self.processes.items() if alive(pid, start)]
         assert left == [], f"lab processes still running: {left}"
         assert not self.state_dir.exists(), f"state directory left: {self.state_dir}"
         assert root_links() == self.links_before, "interfaces left in the host namespace"

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,22 +175,50 @@ def test_signal_during_run_start_up_tears_down(state_dir: Path, sig: signal.Sign
     Snapshot(namespaces, tracked, state_dir / "sig", before).assert_gone()
 
 
-def test_ctrl_c_during_up_tears_down_the_daemon(state_dir: Path) -> None:
+def _state(state_file: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data
+
+
+def _kinds(state_file: Path) -> set[str]:
+    return {p["kind"] for p in _state(state_file).get("processes", [])}
+
+
+@pytest.mark.parametrize("moment", ["namespaces", "vps", "up"])
+def test_ctrl_c_during_up_tears_down_the_daemon(state_dir: Path, moment: str) -> None:
+    """Ctrl-C at any moment of ``up`` (even as the lab reports itself up) removes it all."""
     before = root_links()
     proc = _cli("up", str(TINY), "--name", "upint", state_dir=state_dir)
     state_file = state_dir / "upint" / "state.json"
-    wait_for(lambda: len(_tracked(state_file)) >= 3, what="lab processes")
+    if moment == "namespaces":
+        wait_for(lambda: len(_tracked(state_file)) >= 3, what="lab processes")
+    elif moment == "vps":
+        wait_for(lambda: "scamper" in _kinds(state_file), what="a VP process")
+    else:
+        wait_for(lambda: bool(_state(state_file).get("vps")), what="VP status")
     tracked = _tracked(state_file)
-    owner = json.loads(state_file.read_text())["owner_pid"]
+    namespaces = set()
+    for pid in tracked:
+        with contextlib.suppress(OSError):
+            namespaces.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
+    owner = _state(state_file)["owner_pid"]
+    owner_start = process_starttime(owner)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "lab removed" in err
-    tracked[owner] = None
-    Snapshot(
-        set(), {p: s for p, s in tracked.items() if s is not None}, state_dir / "upint", before
-    ).assert_gone()
-    assert process_starttime(owner) is None
+    if "lab upint is up" in err:
+        # The lab was up before the signal landed (it may still kill the CLI as it
+        # exits): the lab stays, and 'down' must then remove it all.
+        down = _cli("down", "upint", state_dir=state_dir)
+        _, derr = down.communicate(timeout=60)
+        assert down.returncode == 0, derr
+    else:
+        assert proc.returncode == 130, err
+        assert "lab removed" in err
+    tracked[owner] = owner_start
+    Snapshot(namespaces, tracked, state_dir / "upint", before).assert_gone()
 
 
 def test_up_after_a_crash_cleans_stale_state(state_dir: Path) -> None:
