@@ -254,7 +254,8 @@ class Lab:
         self._loop = LoopThread(f"scamperlab-{self.name}")
         registry = VpRegistry(attrs) if serve_mux_ourselves else None
         if registry is not None:
-            self._mux = MuxServer(self.mux_path, registry)
+            legacy = None if self.install.emits_task_ids else self.install.version
+            self._mux = MuxServer(self.mux_path, registry, legacy_version=legacy)
             self._loop.call(self._mux.start())
 
         self._supervisor = VpSupervisor(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scamperlab.mux import protocol as p
+from scamperlab.mux.legacy import LegacyChannel
 from scamperlab.mux.registry import MuxVp, VpRegistry
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class _Channel:
     vp: MuxVp
     outbound: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
+    legacy: LegacyChannel | None = None  # set for VPs whose scamper sends no task ids
 
 
 class MuxSession:
@@ -106,6 +108,8 @@ class MuxSession:
             self._send(p.channel_close(channel_id))
             return
         chan = _Channel(channel_id, vp)
+        if self.server.legacy_version is not None:
+            chan.legacy = LegacyChannel(self.server.legacy_version)
         self.channels[channel_id] = chan
         chan.task = asyncio.create_task(self._relay(chan))
 
@@ -120,6 +124,10 @@ class MuxSession:
         pump = asyncio.create_task(self._pump(chan, vp_writer))
         try:
             while data := await vp_reader.read(_READ_SIZE):
+                if chan.legacy is not None:
+                    data = chan.legacy.from_vp(data)
+                    if not data:
+                        continue
                 self._send(p.frame(chan.id, data))
                 if not self.writer.is_closing():
                     await self.writer.drain()
@@ -135,6 +143,10 @@ class MuxSession:
 
     async def _pump(self, chan: _Channel, vp_writer: asyncio.StreamWriter) -> None:
         while (data := await chan.outbound.get()) is not None:
+            if chan.legacy is not None:
+                data, answer = chan.legacy.from_client(data)
+                if answer:
+                    self._send(p.frame(chan.id, answer))
             vp_writer.write(data)
             await vp_writer.drain()
         vp_writer.close()
@@ -148,6 +160,8 @@ class _ProtocolError(Exception):
 class MuxServer:
     path: Path
     registry: VpRegistry
+    #: scamper version of VPs that send no task ids (see ``legacy``), None if they do
+    legacy_version: str | None = None
     sessions: set[asyncio.Task[None]] = field(default_factory=set)
     _server: asyncio.AbstractServer | None = None
 

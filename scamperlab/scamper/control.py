@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import errno
 import itertools
-import re
 import socket
 import struct
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from scamperlab.mux.tagging import tag_command
 from scamperlab.scamper.errors import ScamperInstError
 from scamperlab.scamper.results import ScamperCycle, ScamperList
 from scamperlab.scamper.results._util import NoInit
@@ -31,18 +31,7 @@ _handles = itertools.count(1)
 # Commands whose wire userid scamperlab may replace with a unique tag, so that
 # results of scamper versions that do not echo task ids (20211212) can still be
 # matched to their task exactly; the user's userid is put back on the result.
-_TAGGABLE = frozenset({"ping", "trace", "tracelb", "host"})
-_USERID_RE = re.compile(r"(?<=\s)-U\s+\S+")
-TAG_BASE = 0xC0000000
-
-
-def tag_command(line: str, tag: int) -> str:
-    word, _, rest = line.partition(" ")
-    if word.lower() not in _TAGGABLE:
-        return line
-    if _USERID_RE.search(" " + rest):
-        return word + " " + _USERID_RE.sub(f"-U {tag}", " " + rest, count=1)[1:]
-    return f"{word} -U {tag} {rest}"
+# The mux does the same for clients that cannot (``scamperlab.mux.legacy``).
 
 
 # ---------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from scamperlab.mux.tagging import TAG_BASE, TAGGABLE
 from scamperlab.scamper import commands
 from scamperlab.scamper.control import (
-    TAG_BASE,
     ScamperInst,
     ScamperMux,
     ScamperTask,
@@ -399,8 +399,11 @@ class ScamperCtrl:
     def _start(
         self, inst: ScamperInst, line: str, expect: str, userid: int, dst: str | None, sync: bool
     ) -> ScamperTask:
-        self._tags = (self._tags + 1) % 0x3FFFFFFF
-        task = ScamperTask._create(inst, expect, TAG_BASE + self._tags, userid, dst, sync)
+        tag = None
+        if line.split(" ", 1)[0].lower() in TAGGABLE:
+            self._tags = (self._tags + 1) % 0x3FFFFFFF
+            tag = TAG_BASE + self._tags
+        task = ScamperTask._create(inst, expect, tag, userid, dst, sync)
         inst._schedule(line, task)
         if not sync:
             self._taskc += 1

@@ -127,3 +127,58 @@ def test_channels_to_several_vps_at_once(ark_lab: Lab) -> None:
     for chan in channels:
         _, records = parse_channel_text(mux.text[chan])
         assert len(records) == 4  # list, cycle-start, ping, cycle-stop
+
+
+def _results_by_task(
+    lines: list[str], records: list[bytes], tmp_path: Path
+) -> dict[int, dict[str, object]]:
+    """Each task id's result, decoded by sc_warts2json from the whole channel's stream."""
+    objects = iter(_warts_json(records, tmp_path))
+    data_lines = [line for line in lines if line.startswith("DATA ")]
+    out = {}
+    for line, record in zip(data_lines, records, strict=True):
+        if record[2:4] == b"\x00\x01":
+            continue  # sc_warts2json prints no list records
+        obj = next(objects)
+        parts = line.split()
+        if len(parts) > 2:
+            out[int(parts[2].removeprefix("id-"))] = obj
+    return out
+
+
+def test_results_of_old_vps_carry_task_ids_for_modern_clients(ark_lab: Lab, tmp_path: Path) -> None:
+    """Two concurrent pings to one target from one VP: each result comes back with its
+    own task id and the client's own userid, as a modern scamper would send them."""
+    target = next(t for t in ark_lab.targets if t.name == "www.example").ipv4
+    lines, records = _measure(
+        ark_lab,
+        "akl-nz.example",
+        f"ping -c 3 -U 11 {target}\nping -c 1 -U 22 {target}\ntrace -q 1 {target}",
+    )
+    oks = [line for line in lines if line.startswith("OK id-")]
+    assert len(oks) == 3, lines
+    by_id = _results_by_task(lines, records, tmp_path)
+    assert sorted(by_id) == [int(ok.removeprefix("OK id-")) for ok in oks]
+    ping3, ping1, trace = (by_id[int(ok.removeprefix("OK id-"))] for ok in oks)
+    assert (ping3["userid"], ping3["ping_sent"]) == (11, 3)
+    assert (ping1["userid"], ping1["ping_sent"]) == (22, 1)
+    assert trace["type"] == "trace" and trace["userid"] == 0
+    # list, cycle-start and cycle-stop belong to no task and keep their bare DATA lines.
+    assert sum(1 for line in lines if line.startswith("DATA ") and "id-" not in line) == 3
+
+
+def test_modern_durations_are_translated_or_refused_in_order(ark_lab: Lab, tmp_path: Path) -> None:
+    if ark_lab.install is None or ark_lab.install.emits_task_ids:
+        pytest.skip("the VPs' scamper understands modern durations itself")
+    target = next(t for t in ark_lab.targets if t.name == "www.example").ipv4
+    lines, records = _measure(
+        ark_lab,
+        "akl-nz.example",
+        f"ping -c 1 -W 2.0s {target}\nping -c 1 -W 1.5s {target}\nping -c 1 -U 5 {target}",
+    )
+    replies = [line for line in lines if line.startswith(("OK", "ERR"))]
+    assert replies[0].startswith("OK id-1"), replies
+    assert replies[1].startswith("ERR command not accepted: ping -W 1.5s"), replies
+    assert "20211212" in replies[1]
+    assert replies[2].startswith("OK id-2"), replies
+    assert _results_by_task(lines, records, tmp_path)[2]["userid"] == 5

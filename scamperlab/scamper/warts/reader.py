@@ -50,6 +50,9 @@ class RecordContext:
     state: WartsState
     addrs: list[ScamperAddr] = field(default_factory=list)
     ifnames: list[str] = field(default_factory=list)
+    #: where the record's userid field starts in the body, for a relay that
+    #: rewrites it in place (``scamperlab.mux.legacy``)
+    userid_at: int | None = None
 
 
 _U16 = struct.Struct(">H")
@@ -229,6 +232,8 @@ class Reader:
             if spec is None:
                 break
             name, read = spec
+            if name == "userid":
+                self.ctx.userid_at = sub.off
             setattr(target, name, read(sub))
         self.off = final
         return frozenset(ids)

@@ -6,7 +6,7 @@ import binascii
 
 import pytest
 
-from scamperlab.scamper.control import tag_command
+from scamperlab.mux.tagging import tag_command
 from scamperlab.scamper.session import Data, Err, More, Ok, SessionParser, SessionProtocolError
 
 

@@ -1,0 +1,273 @@
+"""Make a scamper that does not echo task ids (Debian's 20211212) usable by modern clients.
+
+libscamperctrl, and so CAIDA's Python module, matches each result to its task
+by the ``id-<n>`` on ``DATA`` lines; 20211212 never sends it, so ``sync=True``
+hangs and ``responses()`` waits for its timeout (protocols note, section 5).
+The mux sits between the two and fixes the stream of each channel:
+
+* every measurement command gets a unique wire userid (``-U``) for the
+  commands whose results carry one, so a result is matched to its task
+  exactly, even among concurrent tasks of one type to one destination; the
+  client's own userid is written back into the result before it is relayed;
+* other results are matched to the oldest open task of their type;
+* the matched ``DATA`` line gains ``id-<n>``, ``n`` being the id scamper
+  gave the command in its ``OK id-<n>``;
+* durations that modern clients write as ``<seconds>s`` are put in the units
+  20211212 expects; a value 20211212 cannot express is refused with an
+  ``ERR`` naming the version, answered in order without reaching scamper.
+
+Everything else passes through byte for byte.
+"""
+
+from __future__ import annotations
+
+import binascii
+import itertools
+import re
+import struct
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from scamperlab.mux.tagging import TAG_BASE, TAGGABLE, command_userid, tag_command
+from scamperlab.scamper.warts import uudecode_object
+from scamperlab.scamper.warts.decoder import HEADER_LEN, RESULT_TYPES, WartsDecoder
+from scamperlab.scamper.warts.errors import WartsError
+from scamperlab.scamper.warts.reader import Reader, RecordContext, WartsState
+
+#: warts record type of each measurement command's result
+RESULT_TYPE = {
+    "trace": 6,
+    "ping": 7,
+    "tracelb": 8,
+    "dealias": 9,
+    "neighbourdisc": 10,
+    "tbit": 11,
+    "sting": 12,
+    "sniff": 13,
+    "host": 14,
+    "http": 15,
+    "udpprobe": 16,
+}
+
+# (command, option) -> the unit 20211212 reads that option in
+_UNITS: dict[tuple[str, str], tuple[str, Decimal]] = {
+    ("ping", "-W"): ("seconds", Decimal(1)),
+    ("trace", "-w"): ("seconds", Decimal(1)),
+    ("trace", "-W"): ("1/100 seconds", Decimal(100)),
+    ("tracelb", "-w"): ("seconds", Decimal(1)),
+    ("tracelb", "-W"): ("1/100 seconds", Decimal(100)),
+    ("dealias", "-w"): ("seconds", Decimal(1)),
+    ("dealias", "-W"): ("milliseconds", Decimal(1000)),
+    ("dealias", "-r"): ("milliseconds", Decimal(1000)),
+    ("host", "-W"): ("seconds", Decimal(1)),
+    ("sniff", "-G"): ("seconds", Decimal(1)),
+}
+_DURATION_RE = re.compile(r"(?<=\s)(-[A-Za-z])\s+([0-9]+(?:\.[0-9]*)?)s(?=\s|$)")
+
+
+class UnsupportedByOldScamper(ValueError):
+    pass
+
+
+def translate_durations(line: str, version: str = "20211212") -> str:
+    """Rewrite ``-W 5.0s`` style durations into the integer units ``version`` reads."""
+    word, _, rest = line.partition(" ")
+    word = word.lower()
+
+    def convert(m: re.Match[str]) -> str:
+        option, value = m.group(1), m.group(2)
+        unit = _UNITS.get((word, option))
+        if unit is None:
+            return m.group(0)
+        name, scale = unit
+        try:
+            amount = Decimal(value) * scale
+        except InvalidOperation:
+            return m.group(0)
+        if amount != amount.to_integral_value():
+            raise UnsupportedByOldScamper(
+                f"{word} {option} {value}s: scamper {version} takes {option} in whole {name};"
+                " this value needs scamper 20230224 or later"
+            )
+        return f"{option} {int(amount)}"
+
+    return word + " " + _DURATION_RE.sub(convert, " " + rest)[1:] if rest else line
+
+
+@dataclass
+class _Command:
+    """A command sent to scamper (or refused here), awaiting its one reply line."""
+
+    word: str | None  # the measurement command, None for attach/done/halt/...
+    tag: int | None = None
+    userid: int = 0
+    refusal: str | None = None  # answered here, in order, with ERR
+
+
+@dataclass
+class _Task:
+    id: int
+    word: str
+    tag: int | None
+    userid: int
+
+
+class LegacyChannel:
+    """One channel's two byte streams, rewritten as described in the module docstring."""
+
+    def __init__(self, version: str = "20211212") -> None:
+        self.version = version
+        self._client_buf = bytearray()
+        self._vp_buf = bytearray()
+        self._data_len: int | None = None
+        self._waiting: deque[_Command] = deque()
+        self._open: list[_Task] = []
+        self._tags = itertools.count(TAG_BASE + 1)
+        self._decoder = WartsDecoder()
+
+    # -- client -> scamper ------------------------------------------------------
+
+    def from_client(self, data: bytes) -> tuple[bytes, bytes]:
+        """Return (bytes for scamper, bytes for the client)."""
+        self._client_buf += data
+        to_vp = bytearray()
+        to_client = bytearray()
+        while (nl := self._client_buf.find(b"\n")) >= 0:
+            raw = bytes(self._client_buf[: nl + 1])
+            del self._client_buf[: nl + 1]
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            word = line.split(" ", 1)[0].lower()
+            if not line.strip():
+                to_vp += raw
+                continue
+            if word not in RESULT_TYPE:
+                self._waiting.append(_Command(None))
+                to_vp += raw
+                continue
+            try:
+                line = translate_durations(line, self.version)
+            except UnsupportedByOldScamper as exc:
+                self._waiting.append(_Command(word, refusal=str(exc)))
+                to_client += self._answer_refusals()
+                continue
+            command = _Command(word, userid=command_userid(line))
+            if word in TAGGABLE:
+                command.tag = next(self._tags)
+                line = tag_command(line, command.tag)
+            self._waiting.append(command)
+            to_vp += line.encode() + b"\n"
+        return bytes(to_vp), bytes(to_client)
+
+    def _answer_refusals(self) -> bytes:
+        out = bytearray()
+        while self._waiting and self._waiting[0].refusal is not None:
+            out += f"ERR command not accepted: {self._waiting.popleft().refusal}\n".encode()
+        return bytes(out)
+
+    # -- scamper -> client ------------------------------------------------------
+
+    def from_vp(self, data: bytes) -> bytes:
+        self._vp_buf += data
+        out = bytearray()
+        while True:
+            if self._data_len is not None:
+                if len(self._vp_buf) < self._data_len:
+                    break
+                payload = bytes(self._vp_buf[: self._data_len])
+                del self._vp_buf[: self._data_len]
+                self._data_len = None
+                out += self._relay_data(payload)
+                continue
+            nl = self._vp_buf.find(b"\n")
+            if nl < 0:
+                break
+            raw = bytes(self._vp_buf[: nl + 1])
+            del self._vp_buf[: nl + 1]
+            out += self._relay_line(raw)
+        return bytes(out)
+
+    def _relay_line(self, raw: bytes) -> bytes:
+        line = raw.rstrip(b"\r\n")
+        if line.startswith(b"DATA "):
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                self._data_len = int(parts[1])
+                return b""  # the header is written with the payload, once matched
+            return raw
+        if line.startswith((b"OK", b"ERR")) and self._waiting:
+            command = self._waiting.popleft()
+            m = re.match(rb"OK id-(\d+)", line)
+            if command.word is not None and m is not None:
+                self._open.append(_Task(int(m.group(1)), command.word, command.tag, command.userid))
+            return raw + self._answer_refusals()
+        return raw
+
+    def _relay_data(self, payload: bytes) -> bytes:
+        header = b"DATA %d" % len(payload)
+        try:
+            record = uudecode_object(payload)
+            rtype = struct.unpack_from(">H", record, 2)[0]
+        except (WartsError, ValueError, struct.error):
+            return header + b"\n" + payload
+        task = self._match(record, rtype)
+        if task is None:
+            return header + b"\n" + payload
+        self._open.remove(task)
+        if task.tag is not None:
+            patched = _restore_userid(record, rtype, task.userid)
+            if patched is not None:
+                payload = uuencode_object(patched)
+        return b"DATA %d id-%d\n" % (len(payload), task.id) + payload
+
+    def _match(self, record: bytes, rtype: int) -> _Task | None:
+        try:
+            obj = self._decoder.decode_record(record)  # keeps list/cycle state too
+        except WartsError:
+            obj = None
+        candidates = [t for t in self._open if RESULT_TYPE[t.word] == rtype]
+        if not candidates:
+            return None
+        userid = getattr(obj, "_userid", None)
+        if userid is None:
+            # A type this relay cannot decode: the oldest open task of the type.
+            return candidates[0]
+        for task in candidates:
+            if task.tag is not None and task.tag == userid:
+                return task
+        untagged = [t for t in candidates if t.tag is None]
+        return untagged[0] if untagged else None
+
+
+def _restore_userid(record: bytes, rtype: int, userid: int) -> bytes | None:
+    """``record`` with its userid field set to ``userid`` (same length, in place)."""
+    if rtype not in RESULT_TYPES:
+        return None
+    ctx = RecordContext(WartsState())
+    ctx.state.lists = _AnyId()  # type: ignore[assignment]
+    ctx.state.cycles = _AnyId()  # type: ignore[assignment]
+    decode, _factory = RESULT_TYPES[rtype]
+    try:
+        decode(Reader(record[HEADER_LEN:], ctx))
+    except (WartsError, ValueError, IndexError, KeyError, struct.error):
+        return None
+    if ctx.userid_at is None:
+        return None
+    at = HEADER_LEN + ctx.userid_at
+    return record[:at] + struct.pack(">I", userid) + record[at + 4 :]
+
+
+class _AnyId(dict[int, None]):
+    """List and cycle tables that resolve any id: locating a field needs no state."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: int) -> None:
+        return None
+
+
+def uuencode_object(record: bytes) -> bytes:
+    """The uuencoded form scamper sends: 45-byte lines, then a lone backtick."""
+    lines = [binascii.b2a_uu(record[i : i + 45], backtick=True) for i in range(0, len(record), 45)]
+    return b"".join(lines) + b"`\n"

@@ -1,0 +1,71 @@
+"""The mux's rewriting for VPs without task ids: the pure parts (no sockets)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scamperlab.mux.legacy import (
+    LegacyChannel,
+    UnsupportedByOldScamper,
+    translate_durations,
+    uuencode_object,
+)
+from scamperlab.scamper.warts import uudecode_object
+
+
+@pytest.mark.parametrize(
+    ("modern", "old"),
+    [
+        ("ping -c 1 -W 5.0s 192.0.2.1", "ping -c 1 -W 5 192.0.2.1"),
+        ("ping -i 1.0s -W 2s 192.0.2.1", "ping -i 1.0s -W 2 192.0.2.1"),
+        ("trace -w 3.0s -W 0.25s 192.0.2.1", "trace -w 3 -W 25 192.0.2.1"),
+        ("tracelb -W 1.5s 192.0.2.1", "tracelb -W 150 192.0.2.1"),
+        (
+            "dealias -m ally -W 1.0s -w 2.0s 192.0.2.1 192.0.2.2",
+            "dealias -m ally -W 1000 -w 2 192.0.2.1 192.0.2.2",
+        ),
+        ("host -W 5.0s example", "host -W 5 example"),
+        ("ping 192.0.2.1", "ping 192.0.2.1"),
+    ],
+)
+def test_durations_are_put_in_old_units(modern: str, old: str) -> None:
+    assert translate_durations(modern) == old
+
+
+def test_a_duration_old_scamper_cannot_express_is_refused() -> None:
+    with pytest.raises(UnsupportedByOldScamper, match="whole seconds"):
+        translate_durations("ping -W 1.5s 192.0.2.1")
+
+
+@pytest.mark.parametrize("size", [0, 1, 44, 45, 46, 90, 500])
+def test_uuencoding_round_trips(size: int) -> None:
+    data = os.urandom(size)
+    encoded = uuencode_object(data)
+    assert encoded.endswith(b"`\n")
+    assert all(len(line) <= 61 for line in encoded.split(b"\n"))
+    assert uudecode_object(encoded) == data
+
+
+def test_a_refusal_is_answered_in_order_after_earlier_replies() -> None:
+    chan = LegacyChannel()
+    to_vp, to_client = chan.from_client(b"ping -c 1 192.0.2.1\nping -W 0.5s 192.0.2.1\n")
+    assert to_client == b""  # the first command's OK has not come yet
+    assert to_vp.startswith(b"ping -U ")
+    assert chan.from_vp(b"OK id-1\n") == (
+        b"OK id-1\nERR command not accepted: ping -W 0.5s: scamper 20211212 takes -W in whole"
+        b" seconds; this value needs scamper 20230224 or later\n"
+    )
+
+
+def test_a_refusal_with_nothing_pending_is_answered_at_once() -> None:
+    to_vp, to_client = LegacyChannel().from_client(b"trace -w 0.5s 192.0.2.1\n")
+    assert to_vp == b""
+    assert to_client.startswith(b"ERR command not accepted: trace -w 0.5s")
+
+
+def test_non_measurement_lines_pass_through_untouched() -> None:
+    chan = LegacyChannel()
+    assert chan.from_client(b"done\n") == (b"done\n", b"")
+    assert chan.from_vp(b"OK\nMORE\n") == b"OK\nMORE\n"
