@@ -1,0 +1,143 @@
+"""What the lab's mux adds to a measurement, beside the per-VP socket of the same scamper.
+
+    sudo .venv/bin/python -m benchmarks.mux_overhead [--runs 300]
+
+One small lab (2 VPs, no link delay). The same VP runs ``ping -c 1 -o 1`` (done at the first reply) to a
+target again and again, alternately through (a) sc_remoted's per-VP unix
+socket, the most direct way to reach a VP's scamper, and (b) a channel of
+the lab's mux, which relays to that same socket; and (c) through
+``ScamperCtrl(mux=...)`` with ``sync=True``, what a script pays. Each run is
+timed from sending the command to receiving the result's last byte.
+Prints p50/p99 of each and the overheads, as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import struct
+import tempfile
+import time
+
+from scamperlab.lab import Lab
+from scamperlab.mux import protocol as p
+from scamperlab.processes.remoted import scan_vp_sockets
+from scamperlab.scamper import ScamperCtrl
+from scamperlab.scamper.warts import uudecode_object
+from scamperlab.topology.generate import ring
+
+
+def _read_result(sock: socket.socket, buf: bytearray, unframe: p.FrameReader | None) -> None:
+    """Read until one ping record has arrived (list/cycle records are skipped)."""
+    text = bytearray()
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        if unframe is None:
+            text += data
+        else:
+            for chan, payload in unframe.feed(data):
+                if chan != 0:
+                    text += payload
+        buf += text
+        text.clear()
+        while True:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                break
+            line = bytes(buf[:nl])
+            if line.startswith(b"DATA "):
+                length = int(line.split()[1])
+                if len(buf) < nl + 1 + length:
+                    break
+                payload = bytes(buf[nl + 1 : nl + 1 + length])
+                del buf[: nl + 1 + length]
+                record = uudecode_object(payload)
+                if struct.unpack_from(">H", record, 2)[0] == 7:
+                    return
+            else:
+                del buf[: nl + 1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=300)
+    args = parser.parse_args()
+    topo = ring(2, 2, delay_ms=0.0, name="muxbench")
+    with tempfile.TemporaryDirectory(prefix="slb-", dir="/run") as state:
+        lab = Lab(topo, state_dir=state)
+        lab.start()
+        try:
+            vp = lab.vps[0]
+            target = lab.targets[0].ipv4
+            command = f"ping -c 1 -o 1 {target}\n".encode()
+            vp_socket = next(s.path for s in scan_vp_sockets(lab.socket_dir) if s.monitor == vp.name)
+
+            direct = socket.socket(socket.AF_UNIX)
+            direct.connect(str(vp_socket))
+            direct_buf = bytearray()
+
+            mux = socket.socket(socket.AF_UNIX)
+            mux.connect(str(lab.mux_path))
+            frames = p.FrameReader()
+            vp_id = None
+            while vp_id is None:
+                for chan, payload in frames.feed(mux.recv(65536)):
+                    kind = struct.unpack_from(">H", payload)[0] if chan == 0 else -1
+                    if kind == p.MuxType.VP_UPDATE:
+                        attrs = dict(p.decode_attrs(payload[6:]))
+                        if attrs.get(p.Attr.NAME) == vp.name:
+                            vp_id = struct.unpack_from(">I", payload, 2)[0]
+            mux.sendall(p.channel_open(vp_id, 1))
+            mux_buf = bytearray()
+
+            ctrl = ScamperCtrl(mux=str(lab.mux_path))
+            inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == vp.name])[0]
+
+            times: dict[str, list[float]] = {"per-VP socket": [], "mux channel": [], "ScamperCtrl": []}
+            for i in range(args.runs + 10):
+                start = time.perf_counter()
+                direct.sendall(command)
+                _read_result(direct, direct_buf, None)
+                t_direct = time.perf_counter() - start
+
+                start = time.perf_counter()
+                mux.sendall(p.frame(1, command))
+                _read_result(mux, mux_buf, frames)
+                t_mux = time.perf_counter() - start
+
+                start = time.perf_counter()
+                ctrl.do_ping(target, attempts=1, stop_count=1, inst=inst, sync=True)
+                t_ctrl = time.perf_counter() - start
+                if i >= 10:  # warm-up
+                    times["per-VP socket"].append(t_direct * 1000)
+                    times["mux channel"].append(t_mux * 1000)
+                    times["ScamperCtrl"].append(t_ctrl * 1000)
+            ctrl.done()
+            direct.close()
+            mux.close()
+        finally:
+            lab.stop()
+    base50 = percentile(times["per-VP socket"], 0.5)
+    base99 = percentile(times["per-VP socket"], 0.99)
+    print(f"{args.runs} pings each, alternating; times in ms from command to result")
+    print()
+    print("| path | p50 | p99 | mean | overhead p50 | overhead p99 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, values in times.items():
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        print(
+            f"| {name} | {p50:.3f} | {p99:.3f} | {statistics.mean(values):.3f} |"
+            f" {p50 - base50:+.3f} | {p99 - base99:+.3f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
