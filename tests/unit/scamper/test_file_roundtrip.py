@@ -115,9 +115,11 @@ def test_write_contract(tmp_path: Path) -> None:
             f.write(42)
         assert f.filetype == "warts"
     assert (tmp_path / "x.warts").stat().st_size == 0
-    with ScamperFile(str(GOLDEN / "results.warts")) as r:
-        with pytest.raises(RuntimeError, match="not opened in write mode"):
-            r.write(objs[2])
+    with (
+        ScamperFile(str(GOLDEN / "results.warts")) as r,
+        pytest.raises(RuntimeError, match="not opened in write mode"),
+    ):
+        r.write(objs[2])
     r.close()  # again: harmless
     with pytest.raises(ValueError, match="closed file"):
         r.read()

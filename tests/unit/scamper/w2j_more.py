@@ -78,6 +78,48 @@ def _check_dealias_reply(r: ScamperDealiasReply, j: dict[str, Any], c: Checker) 
     )
 
 
+def _check_probedef(i: int, pd: Any, j: dict[str, Any], p: Checker) -> None:
+    p.run(
+        j,
+        {
+            "id": lambda x: p.eq("id", x, i),
+            "src": lambda x: p.eq("src", x, str(pd.src)),
+            "dst": lambda x: p.eq("dst", x, str(pd.dst)),
+            "ttl": lambda x: p.eq("ttl", x, pd.ttl),
+            "size": lambda x: p.eq("size", x, pd.size),
+            "method": lambda x: p.eq("method", x, pd._method),
+            "udp_sport": lambda x: p.eq("udp_sport", x, pd.sport),
+            "udp_dport": lambda x: p.eq("udp_dport", x, pd.dport),
+            "tcp_sport": lambda x: p.eq("tcp_sport", x, pd.sport),
+            "tcp_dport": lambda x: p.eq("tcp_dport", x, pd.dport),
+            "tcp_flags": _ignore,
+            "icmp_id": lambda x: p.eq("icmp_id", x, pd.icmp_id),
+            "icmp_csum": lambda x: p.eq("icmp_csum", x, pd.icmp_sum),
+            "mtu": _ignore,
+        },
+    )
+
+
+def _check_dealias_probe(defs: list[Any], pr: Any, j: dict[str, Any], p: Checker) -> None:
+    reps = list(pr.replies())
+
+    def replies(x: list[dict[str, Any]]) -> None:
+        p.eq("replies.len", len(x), len(reps))
+        for jr, r in zip(x, reps, strict=False):
+            _check_dealias_reply(r, jr, p)
+
+    p.run(
+        j,
+        {
+            "probedef_id": lambda x: p.eq("probedef", defs[x].dst, pr.probedef.dst),
+            "seq": lambda x: p.eq("seq", x, pr.seq),
+            "tx": lambda x: p.eq("tx", _tv(x), pr.tx),
+            "ipid": lambda x: p.eq("ipid", x, pr.ipid),
+            "replies": replies,
+        },
+    )
+
+
 def check_dealias(o: ScamperDealias, j: dict[str, Any], diffs: Diffs, path: str) -> None:
     c = Checker(diffs, path)
     d = o._d
@@ -87,47 +129,13 @@ def check_dealias(o: ScamperDealias, j: dict[str, Any], diffs: Diffs, path: str)
     def probedefs(v: list[dict[str, Any]]) -> None:
         c.eq("probedefs.len", len(v), len(defs))
         for i, (jp, pd) in enumerate(zip(v, defs, strict=False)):
-            p = Checker(diffs, f"{path}.probedefs[{i}]")
-            p.run(
-                jp,
-                {
-                    "id": lambda x, i=i: p.eq("id", x, i),
-                    "src": lambda x, pd=pd: p.eq("src", x, str(pd.src)),
-                    "dst": lambda x, pd=pd: p.eq("dst", x, str(pd.dst)),
-                    "ttl": lambda x, pd=pd: p.eq("ttl", x, pd.ttl),
-                    "size": lambda x, pd=pd: p.eq("size", x, pd.size),
-                    "method": lambda x, pd=pd: p.eq("method", x, pd._method),
-                    "udp_sport": lambda x, pd=pd: p.eq("udp_sport", x, pd.sport),
-                    "udp_dport": lambda x, pd=pd: p.eq("udp_dport", x, pd.dport),
-                    "tcp_sport": lambda x, pd=pd: p.eq("tcp_sport", x, pd.sport),
-                    "tcp_dport": lambda x, pd=pd: p.eq("tcp_dport", x, pd.dport),
-                    "tcp_flags": _ignore,
-                    "icmp_id": lambda x, pd=pd: p.eq("icmp_id", x, pd.icmp_id),
-                    "icmp_csum": lambda x, pd=pd: p.eq("icmp_csum", x, pd.icmp_sum),
-                    "mtu": _ignore,
-                },
-            )
+            _check_probedef(i, pd, jp, Checker(diffs, f"{path}.probedefs[{i}]"))
 
     def probes(v: list[dict[str, Any]]) -> None:
         ps = list(o.probes())
         c.eq("probes.len", len(v), len(ps))
         for i, (jp, pr) in enumerate(zip(v, ps, strict=False)):
-            p = Checker(diffs, f"{path}.probes[{i}]")
-            reps = list(pr.replies())
-            p.run(
-                jp,
-                {
-                    "probedef_id": lambda x, pr=pr: p.eq(
-                        "probedef_id", defs[x].dst == pr.probedef.dst, True
-                    ),
-                    "seq": lambda x, pr=pr: p.eq("seq", x, pr.seq),
-                    "tx": lambda x, pr=pr: p.eq("tx", _tv(x), pr.tx),
-                    "ipid": lambda x, pr=pr: p.eq("ipid", x, pr.ipid),
-                    "replies": lambda x, reps=reps, p=p: [
-                        _check_dealias_reply(r, jr, p) for jr, r in zip(x, reps, strict=True)
-                    ],
-                },
-            )
+            _check_dealias_probe(defs, pr, jp, Checker(diffs, f"{path}.probes[{i}]"))
 
     c.run(
         j,
@@ -158,6 +166,38 @@ def check_dealias(o: ScamperDealias, j: dict[str, Any], diffs: Diffs, path: str)
     )
 
 
+def _check_udp_probe(pr: Any, j: dict[str, Any], p: Checker) -> None:
+    reps = list(pr)
+
+    def replies(x: list[dict[str, Any]]) -> None:
+        p.eq("replies.len", len(x), len(reps))
+        for jr, r in zip(x, reps, strict=False):
+            _check_udp_reply(r, jr, p)
+
+    p.run(
+        j,
+        {
+            "tx": lambda x: p.eq("tx", _tv(x), pr.tx),
+            "sport": lambda x: p.eq("sport", x, pr.sport),
+            "replyc": lambda x: p.eq("replyc", x, pr.reply_count),
+            "replies": replies,
+        },
+    )
+
+
+def _check_udp_reply(r: Any, j: dict[str, Any], p: Checker) -> None:
+    p.run(
+        j,
+        {
+            "rx": lambda y: p.eq("rx", _tv(y), r.rx),
+            "rtt": _ignore,
+            "len": lambda y: p.eq("len", y, len(r.payload or b"")),
+            "data": lambda y: p.eq("data", y, (r.payload or b"").hex()),
+            "ifname": lambda y: p.eq("ifname", y, r.ifname),
+        },
+    )
+
+
 def check_udpprobe(u: ScamperUdpprobe, j: dict[str, Any], diffs: Diffs, path: str) -> None:
     c = Checker(diffs, path)
     probes = list(u)
@@ -165,32 +205,7 @@ def check_udpprobe(u: ScamperUdpprobe, j: dict[str, Any], diffs: Diffs, path: st
     def probe_list(v: list[dict[str, Any]]) -> None:
         c.eq("probes.len", len(v), len(probes))
         for i, (jp, pr) in enumerate(zip(v, probes, strict=False)):
-            p = Checker(diffs, f"{path}.probes[{i}]")
-            reps = list(pr)
-
-            def replies(x: list[dict[str, Any]], reps: Any = reps, p: Checker = p) -> None:
-                p.eq("replies.len", len(x), len(reps))
-                for jr, r in zip(x, reps, strict=False):
-                    p.run(
-                        jr,
-                        {
-                            "rx": lambda y, r=r: p.eq("rx", _tv(y), r.rx),
-                            "rtt": _ignore,
-                            "len": lambda y, r=r: p.eq("len", y, len(r.payload or b"")),
-                            "data": lambda y, r=r: p.eq("data", y, (r.payload or b"").hex()),
-                            "ifname": lambda y, r=r: p.eq("ifname", y, r.ifname),
-                        },
-                    )
-
-            p.run(
-                jp,
-                {
-                    "tx": lambda x, pr=pr: p.eq("tx", _tv(x), pr.tx),
-                    "sport": lambda x, pr=pr: p.eq("sport", x, pr.sport),
-                    "replyc": lambda x, pr=pr: p.eq("replyc", x, pr.reply_count),
-                    "replies": replies,
-                },
-            )
+            _check_udp_probe(pr, jp, Checker(diffs, f"{path}.probes[{i}]"))
 
     c.run(
         j,
