@@ -88,6 +88,15 @@ class DealiasReplyData:
     flags: int = 0
     size: int = 0
 
+    @property
+    def _icmp_tc(self) -> tuple[int, int]:
+        """ICMP type and code, stored as one field in warts."""
+        return self.icmp_type, self.icmp_code
+
+    @_icmp_tc.setter
+    def _icmp_tc(self, v: tuple[int, int]) -> None:
+        self.icmp_type, self.icmp_code = v
+
     def is_icmp(self) -> bool:
         return self.proto in (IPPROTO_ICMP, IPPROTO_ICMPV6)
 

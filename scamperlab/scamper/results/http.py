@@ -33,6 +33,15 @@ class HttpBufData:
     len: int = 0
     data: bytes | None = None
 
+    @property
+    def _dirtype(self) -> tuple[int, int]:
+        """Direction and kind, stored as one byte in warts."""
+        return self.dir, self.type
+
+    @_dirtype.setter
+    def _dirtype(self, v: tuple[int, int]) -> None:
+        self.dir, self.type = v
+
 
 @dataclass
 class HttpData:

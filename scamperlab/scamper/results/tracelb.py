@@ -54,6 +54,15 @@ class TracelbReplyData:
     q_ttl: int = 0
     q_tos: int = 0
 
+    @property
+    def _icmp_tc(self) -> tuple[int, int]:
+        """ICMP type and code, stored as one field in warts."""
+        return self.icmp_type, self.icmp_code
+
+    @_icmp_tc.setter
+    def _icmp_tc(self, v: tuple[int, int]) -> None:
+        self.icmp_type, self.icmp_code = v
+
     def is_tcp(self) -> bool:
         return bool(self.flags & REPLY_FLAG_TCP)
 

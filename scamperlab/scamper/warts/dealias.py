@@ -174,16 +174,6 @@ _REPLY_FIELDS: Sequence[Field | None] = (
 )
 
 
-class _ReplyTarget(DealiasReplyData):
-    @property
-    def _icmp_tc(self) -> tuple[int, int]:
-        return self.icmp_type, self.icmp_code
-
-    @_icmp_tc.setter
-    def _icmp_tc(self, v: tuple[int, int]) -> None:
-        self.icmp_type, self.icmp_code = v
-
-
 def _read_probedef(r: Reader) -> DealiasProbedefData:
     pd = DealiasProbedefData()
     present = r.params(_PROBEDEF_FIELDS, pd)
@@ -195,7 +185,7 @@ def _read_probedef(r: Reader) -> DealiasProbedefData:
 
 
 def _read_reply(r: Reader) -> DealiasReplyData:
-    rep = _ReplyTarget()
+    rep = DealiasReplyData()
     present = r.params(_REPLY_FIELDS, rep)
     if rep.src is None:
         raise WartsFormatError("dealias reply without a source")

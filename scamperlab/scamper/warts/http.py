@@ -64,16 +64,6 @@ _FIELDS: Sequence[Field | None] = (
 )
 
 
-class _BufTarget(HttpBufData):
-    @property
-    def _dirtype(self) -> tuple[int, int]:
-        return self.dir, self.type
-
-    @_dirtype.setter
-    def _dirtype(self, v: tuple[int, int]) -> None:
-        self.dir, self.type = v
-
-
 _BUF_FIELDS: Sequence[Field | None] = (
     ("_dirtype", _buf_type),
     ("tv", R.timeval),
@@ -90,7 +80,7 @@ def decode_http(r: Reader) -> HttpData:
             raise WartsFormatError("http record of unknown type without a port")
         h.dport = 443 if h.type == TYPE_HTTPS else 80
     for _ in range(h.bufc):
-        b = _BufTarget()
+        b = HttpBufData()
         r.params(_BUF_FIELDS, b)
         h.bufs.append(b)
     while r.remaining() >= 5:

@@ -39,16 +39,6 @@ def _w_icmp_tc(w: Writer, v: tuple[int, int]) -> None:
     w.u8(v[1])
 
 
-class _ReplyTarget(TracelbReplyData):
-    @property
-    def _icmp_tc(self) -> tuple[int, int]:
-        return self.icmp_type, self.icmp_code
-
-    @_icmp_tc.setter
-    def _icmp_tc(self, v: tuple[int, int]) -> None:
-        self.icmp_type, self.icmp_code = v
-
-
 _FIELDS: Sequence[Field | None] = (
     ("list_", R.list_ref),  # 1
     ("cycle", R.cycle_ref),  # 2
@@ -112,7 +102,7 @@ def _read_probe(r: Reader) -> TracelbProbeData:
     p = TracelbProbeData()
     r.params(_PROBE_FIELDS, p)
     for _ in range(p.rxc):
-        rep = _ReplyTarget()
+        rep = TracelbReplyData()
         r.params(_REPLY_FIELDS, rep)
         if rep.addr is None:
             raise WartsFormatError("tracelb reply without an address")
