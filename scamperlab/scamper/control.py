@@ -32,7 +32,7 @@ _handles = itertools.count(1)
 # Commands whose wire userid scamperlab may replace with a unique tag, so that
 # results of scamper versions that do not echo task ids (20211212) can still be
 # matched to their task exactly; the user's userid is put back on the result.
-_TAGGABLE = frozenset({"ping", "trace", "tracelb", "host"})
+_TAGGABLE = frozenset({"ping", "trace", "tracelb", "host", "dealias", "sniff"})
 _USERID_RE = re.compile(r"(?<=\s)-U\s+\S+")
 TAG_BASE = 0xC0000000
 
