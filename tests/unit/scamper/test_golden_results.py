@@ -74,11 +74,7 @@ def test_every_golden_object_decodes(summary: list[str]) -> None:
     missing = [e["type"] for e, o in pairs if o is None]
     assert not missing, f"no decoded object for {missing}"
     assert len(pairs) == 55 and not skipped
-    summary.append(
-        f"golden objects compared: {len(pairs)}; skipped (unsupported types): "
-        + ", ".join(f"{t}={n}" for t, n in sorted(skipped.items()))
-        + f" (total {sum(skipped.values())})"
-    )
+    summary.append(f"golden objects compared: {len(pairs)} (every object of results.json)")
 
 
 @pytest.mark.parametrize("kind", sorted(SUPPORTED))
