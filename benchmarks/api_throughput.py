@@ -34,7 +34,9 @@ GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "reference" / "golden"
 
 
 def _record(rtype: int, body: bytes) -> bytes:
-    return (0x1205).to_bytes(2, "big") + rtype.to_bytes(2, "big") + len(body).to_bytes(4, "big") + body
+    return (
+        (0x1205).to_bytes(2, "big") + rtype.to_bytes(2, "big") + len(body).to_bytes(4, "big") + body
+    )
 
 
 def _replay_server(path: str, ping: bytes, preamble: list[bytes], stop: threading.Event) -> None:
@@ -61,7 +63,9 @@ def _replay_server(path: str, ping: bytes, preamble: list[bytes], stop: threadin
                 out += b"MORE\n"
             elif line.startswith(b"ping"):
                 task += 1
-                out += b"OK id-%d\nDATA %d id-%d\n" % (task, len(encoded), task) + encoded + b"MORE\n"
+                out += (
+                    b"OK id-%d\nDATA %d id-%d\n" % (task, len(encoded), task) + encoded + b"MORE\n"
+                )
             elif line == b"done":
                 out += b"OK\n"
         conn.sendall(out)
@@ -103,19 +107,21 @@ def client_stack(count: int) -> float:
 def lab_fan_out(vps: int, pings: int) -> tuple[float, int]:
     base = ring(vps, 4, delay_ms=0.0, name="thrbench")
     topo = base.model_copy(update={"defaults": base.defaults.model_copy(update={"rate": 10000})})
-    with tempfile.TemporaryDirectory(prefix="slb-", dir="/run") as state:
-        with Lab(topo, state_dir=state) as lab:
-            targets = [t.ipv4 for t in lab.targets]
-            ctrl = ScamperCtrl(mux=str(lab.mux_path))
-            insts = ctrl.add_vps(ctrl.vps())
-            start = time.perf_counter()
-            for i in range(pings):
-                for inst in insts:
-                    ctrl.do_ping(targets[i % len(targets)], attempts=1, stop_count=1, inst=inst)
-            got = sum(1 for _ in ctrl.responses(timeout=120))
-            elapsed = time.perf_counter() - start
-            ctrl.done()
-            del insts, ctrl
+    with (
+        tempfile.TemporaryDirectory(prefix="slb-", dir="/run") as state,
+        Lab(topo, state_dir=state) as lab,
+    ):
+        targets = [t.ipv4 for t in lab.targets]
+        ctrl = ScamperCtrl(mux=str(lab.mux_path))
+        insts = ctrl.add_vps(ctrl.vps())
+        start = time.perf_counter()
+        for i in range(pings):
+            for inst in insts:
+                ctrl.do_ping(targets[i % len(targets)], attempts=1, stop_count=1, inst=inst)
+        got = sum(1 for _ in ctrl.responses(timeout=120))
+        elapsed = time.perf_counter() - start
+        ctrl.done()
+        del insts, ctrl
     return got / elapsed, got
 
 

@@ -2,8 +2,9 @@
 
     sudo .venv/bin/python -m benchmarks.mux_overhead [--runs 300]
 
-One small lab (2 VPs, no link delay). The same VP runs ``ping -c 1 -o 1`` (done at the first reply) to a
-target again and again, alternately through (a) sc_remoted's per-VP unix
+One small lab (2 VPs, no link delay). The same VP runs ``ping -c 1 -o 1``
+(done at the first reply) to a target again and again, alternately through
+(a) sc_remoted's per-VP unix
 socket, the most direct way to reach a VP's scamper, and (b) a channel of
 the lab's mux, which relays to that same socket; and (c) through
 ``ScamperCtrl(mux=...)`` with ``sync=True``, what a script pays. Each run is
@@ -78,7 +79,9 @@ def main() -> None:
             vp = lab.vps[0]
             target = lab.targets[0].ipv4
             command = f"ping -c 1 -o 1 {target}\n".encode()
-            vp_socket = next(s.path for s in scan_vp_sockets(lab.socket_dir) if s.monitor == vp.name)
+            vp_socket = next(
+                s.path for s in scan_vp_sockets(lab.socket_dir) if s.monitor == vp.name
+            )
 
             direct = socket.socket(socket.AF_UNIX)
             direct.connect(str(vp_socket))
@@ -101,7 +104,11 @@ def main() -> None:
             ctrl = ScamperCtrl(mux=str(lab.mux_path))
             inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == vp.name])[0]
 
-            times: dict[str, list[float]] = {"per-VP socket": [], "mux channel": [], "ScamperCtrl": []}
+            times: dict[str, list[float]] = {
+                "per-VP socket": [],
+                "mux channel": [],
+                "ScamperCtrl": [],
+            }
             for i in range(args.runs + 10):
                 start = time.perf_counter()
                 direct.sendall(command)

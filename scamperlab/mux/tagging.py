@@ -1,7 +1,7 @@
 """Unique wire userids that let a result be matched to its command.
 
 scamper versions before 20230224 do not say which task a result belongs to;
-the results of ping, trace, tracelb and host record the command's ``-U``
+the results of ping, trace, tracelb, host, dealias and sniff record the command's ``-U``
 userid, so a unique one set on the wire identifies them. Both scamperlab's
 client (``scamperlab.scamper``) and its mux (``scamperlab.mux.legacy``) tag
 commands this way and put the user's userid back on the result.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 #: Commands whose results record the wire userid, so a unique one identifies them.
-TAGGABLE = frozenset({"ping", "trace", "tracelb", "host"})
+TAGGABLE = frozenset({"ping", "trace", "tracelb", "host", "dealias", "sniff"})
 TAG_BASE = 0xC0000000
 _USERID_RE = re.compile(r"(?<=\s)-U\s+(\S+)")
 

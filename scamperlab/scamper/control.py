@@ -21,6 +21,7 @@ from scamperlab.scamper.errors import ScamperInstError
 from scamperlab.scamper.results import ScamperCycle, ScamperList
 from scamperlab.scamper.results._util import NoInit
 from scamperlab.scamper.session import Data, Err, More, Ok, SessionParser, SessionProtocolError
+from scamperlab.scamper.versions import needed_release
 from scamperlab.scamper.warts import WartsDecoder, WartsError
 
 if TYPE_CHECKING:
@@ -453,7 +454,7 @@ class ScamperInst(NoInit):
     _mux_chan: int
     _parser: SessionParser
     _decoder: WartsDecoder
-    _awaiting: deque[tuple[str, ScamperTask | None]]
+    _awaiting: deque[tuple[str, ScamperTask | None, str]]  # kind, task, command line
     _open_tasks: list[ScamperTask]
     _tasks_by_id: dict[int, ScamperTask]
     _done: bool
@@ -575,7 +576,7 @@ class ScamperInst(NoInit):
             self._done = True
             return
         self._done = True
-        self._awaiting.append(("done", None))
+        self._awaiting.append(("done", None, "done"))
         self._write(b"done\n")
 
     def is_done(self) -> bool:
@@ -602,11 +603,11 @@ class ScamperInst(NoInit):
         if task._tag is not None:
             line = tag_command(line, task._tag)
         self._open_tasks.append(task)
-        self._awaiting.append(("cmd", task))
+        self._awaiting.append(("cmd", task, line))
         self._write(line.encode() + b"\n")
 
     def _send_halt(self, task_id: int) -> None:
-        self._awaiting.append(("halt", None))
+        self._awaiting.append(("halt", None, "halt"))
         self._write(f"halt {task_id}\n".encode())
 
     # -- receiving -----------------------------------------------------------------
@@ -640,7 +641,7 @@ class ScamperInst(NoInit):
     def _on_ok(self, event: Ok) -> None:
         if not self._awaiting:
             return
-        kind, task = self._awaiting.popleft()
+        kind, task, _line = self._awaiting.popleft()
         if kind == "cmd" and task is not None and event.task_id is not None:
             task._id = event.task_id
             self._tasks_by_id[event.task_id] = task
@@ -648,8 +649,11 @@ class ScamperInst(NoInit):
                 self._send_halt(event.task_id)
 
     def _on_err(self, event: Err) -> None:
-        kind, task = self._awaiting.popleft() if self._awaiting else ("cmd", None)
+        kind, task, line = self._awaiting.popleft() if self._awaiting else ("cmd", None, "")
         message = f"got err from {self._name}" + (f": {event.reason}" if event.reason else "")
+        needed = needed_release(line) if kind == "cmd" else None
+        if needed is not None:
+            message += f" ({needed})"
         error = ScamperInstError(message, self)
         if kind == "cmd" and task is not None:
             self._drop(task)

@@ -135,7 +135,7 @@ class ScamperCtrl:
         sock = connect_unix(str(path))
         inst = ScamperInst._create(self, "unix", str(path), str(path))
         inst._transport = SocketTransport(sock)
-        inst._awaiting.append(("attach", None))
+        inst._awaiting.append(("attach", None, "attach"))
         inst._transport.send(b"attach\n")
         return self._adopt(inst)
 
@@ -151,7 +151,7 @@ class ScamperCtrl:
         name = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
         inst = ScamperInst._create(self, "inet", name, name)
         inst._transport = SocketTransport(sock)
-        inst._awaiting.append(("attach", None))
+        inst._awaiting.append(("attach", None, "attach"))
         inst._transport.send(b"attach\n")
         return self._adopt(inst)
 

@@ -1,10 +1,11 @@
 """``ScamperFile``: reading warts files, and the controller's ``outfile``.
 
 Reading decodes plain, gzip, bzip2 and xz warts with the pure-Python decoder.
-Writing is what ``ScamperCtrl(outfile=...)`` needs: the records scamper sent,
-as it sent them (list and cycle records included, so the file stands on its
-own), or JSON/text renderings of results. Re-encoding arbitrary result
-objects into warts is not implemented yet.
+Writing takes two routes: ``ScamperCtrl(outfile=...)`` hands over the records
+scamper sent, written as they came (list and cycle records included); a
+script's ``write(obj)`` re-encodes the decoded object with
+:class:`~scamperlab.scamper.warts.encoder.WartsEncoder` (warts kinds) or
+renders it (json, text).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import IO, Any
 
 from scamperlab.scamper.results import ScamperCycle, ScamperList
 from scamperlab.scamper.warts import WartsDecoder, WartsError
+from scamperlab.scamper.warts.encoder import WartsEncoder
 
 _KINDS = ("warts", "warts.gz", "warts.bz2", "warts.xz", "json", "text")
 RESULT_CLASS_NAMES = frozenset(
@@ -83,6 +85,7 @@ class ScamperFile:
         self._closed = False
         self._filter: set[str] | None = None
         self._objects: Iterator[Any] | None = None
+        self._encoder = WartsEncoder()
         if mode == "r":
             if kind is not None:
                 raise ValueError("kind is only for writing")
@@ -196,7 +199,10 @@ class ScamperFile:
             self._write_rendered(obj)
 
     def _write_rendered(self, obj: Any) -> None:
-        render = obj.to_json if self._kind == "json" else getattr(obj, "to_text", None)
+        if isinstance(obj, ScamperCycle):
+            render = obj._to_json if self._kind == "json" else None
+        else:
+            render = getattr(obj, "to_json" if self._kind == "json" else "to_text", None)
         if render is None:
             return
         text = render()
@@ -215,5 +221,9 @@ class ScamperFile:
         if name not in RESULT_CLASS_NAMES and not isinstance(obj, ScamperCycle):
             raise RuntimeError("unhandled object type")
         if self._kind.startswith("warts"):
-            raise RuntimeError("writing decoded objects as warts is not implemented yet")
-        self._write_rendered(obj)
+            try:
+                self._fh.write(self._encoder.encode(obj))
+            except (WartsError, OSError) as exc:
+                raise RuntimeError(f"could not write {type(obj).__name__}") from exc
+        else:
+            self._write_rendered(obj)

@@ -6,14 +6,20 @@ Kept private: the public surface is the classes of the real module.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
+from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
 
 __all__ = [
     "EPOCH",
     "NoInit",
     "Timeval",
+    "enum_or_int",
     "fmt_ms",
+    "index_or_none",
+    "name_of",
     "to_datetime",
+    "tv_us",
     "us_to_timedelta",
 ]
 
@@ -23,6 +29,7 @@ Timeval = tuple[int, int]
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 T = TypeVar("T", bound="NoInit")
+T2 = TypeVar("T2")
 
 
 class NoInit:
@@ -61,3 +68,30 @@ def us_to_timedelta(us: int) -> _dt.timedelta:
 def fmt_ms(us: int) -> str:
     """Microseconds as scamper prints RTTs: milliseconds with 3 decimals."""
     return f"{us // 1000}.{us % 1000:03d}"
+
+
+E = TypeVar("E", bound=IntEnum)
+
+
+def enum_or_int(cls: type[E], v: int) -> E | int:
+    """A stored code as the module's enum, or the raw int when the enum has
+    no such member (newer scamper releases add codes)."""
+    return cls(v) if v in cls._value2member_map_ else v
+
+
+def name_of(names: tuple[str, ...], v: int) -> str:
+    """scamper's word for a code; unknown codes render as their number."""
+    return names[v] if 0 <= v < len(names) else str(v)
+
+
+def tv_us(tv: Timeval | None) -> int:
+    """A timeval as microseconds (0 when absent)."""
+    return 0 if tv is None else tv[0] * 1_000_000 + tv[1]
+
+
+def index_or_none(seq: Sequence[T2], i: object) -> T2 | None:
+    """``seq[i]`` for a non-negative in-range int, else None: the module's
+    accessors return None rather than raising for a bad index."""
+    if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(seq):
+        return None
+    return seq[i]

@@ -18,15 +18,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..results.common import ScamperCycle, ScamperList
+from ..results.dealias import ScamperDealias
 from ..results.host import ScamperHost
+from ..results.http import ScamperHttp
+from ..results.opaque import OpaqueData, ScamperNeighbourdisc, ScamperSting
+from ..results.owamp import ScamperOwamp
 from ..results.ping import ScamperPing
+from ..results.sniff import ScamperSniff
+from ..results.tbit import ScamperTbit
 from ..results.trace import ScamperTrace
+from ..results.tracelb import ScamperTracelb
+from ..results.udpprobe import ScamperUdpprobe
+from .dealias import decode_dealias
 from .errors import WartsError, WartsFormatError, WartsTruncatedError
 from .host import decode_host
+from .http import decode_http
 from .listcycle import decode_addr, decode_cycle, decode_cycle_stop, decode_list
+from .owamp import decode_owamp
 from .ping import decode_ping
 from .reader import Reader, RecordContext, WartsState
+from .sniff import decode_sniff
+from .tbit import decode_tbit
 from .trace import decode_trace
+from .tracelb import decode_tracelb
+from .udpprobe import decode_udpprobe
 
 __all__ = [
     "HEADER_LEN",
@@ -44,26 +59,56 @@ _HDR = struct.Struct(">HHI")
 
 # warts record types
 T_LIST, T_CYCLE_START, T_CYCLE_DEF, T_CYCLE_STOP, T_ADDR = 1, 2, 3, 4, 5
-T_TRACE, T_PING, T_HOST = 6, 7, 14
+T_TRACE, T_PING, T_TRACELB, T_DEALIAS = 6, 7, 8, 9
+T_NEIGHBOURDISC, T_TBIT, T_STING, T_SNIFF = 10, 11, 12, 13
+T_HOST, T_HTTP, T_UDPPROBE, T_OWAMP = 14, 15, 16, 17
 
 #: The objects a decoder can hand back.
-WartsObject = ScamperList | ScamperCycle | ScamperPing | ScamperTrace | ScamperHost
+WartsObject = (
+    ScamperList
+    | ScamperCycle
+    | ScamperPing
+    | ScamperTrace
+    | ScamperHost
+    | ScamperTracelb
+    | ScamperDealias
+    | ScamperHttp
+    | ScamperUdpprobe
+    | ScamperSniff
+    | ScamperTbit
+    | ScamperOwamp
+    | ScamperSting
+    | ScamperNeighbourdisc
+)
 
 
 @dataclass(frozen=True)
 class WartsRawRecord:
-    """A record of a type this decoder does not understand yet (http,
-    udpprobe, dealias, tracelb, ...), returned only on request."""
+    """A record of a type this decoder does not understand, returned only
+    on request."""
 
     type: int
     body: bytes
+
+
+def _opaque(r: Reader) -> OpaqueData:
+    return OpaqueData(r.raw(r.remaining()))
 
 
 #: result record type -> (body decoder, result-object factory)
 RESULT_TYPES: dict[int, tuple[Callable[[Reader], Any], Callable[[Any, Any], WartsObject]]] = {
     T_TRACE: (decode_trace, ScamperTrace._create),
     T_PING: (decode_ping, ScamperPing._create),
+    T_TRACELB: (decode_tracelb, ScamperTracelb._create),
+    T_DEALIAS: (decode_dealias, ScamperDealias._create),
+    T_NEIGHBOURDISC: (_opaque, ScamperNeighbourdisc._create),
+    T_TBIT: (decode_tbit, ScamperTbit._create),
+    T_STING: (_opaque, ScamperSting._create),
+    T_SNIFF: (decode_sniff, ScamperSniff._create),
     T_HOST: (decode_host, ScamperHost._create),
+    T_HTTP: (decode_http, ScamperHttp._create),
+    T_UDPPROBE: (decode_udpprobe, ScamperUdpprobe._create),
+    T_OWAMP: (decode_owamp, ScamperOwamp._create),
 }
 
 
@@ -162,7 +207,8 @@ class WartsDecoder:
             decode_addr(r)
             return None
         decode, factory = RESULT_TYPES[rtype]
-        return factory(decode(r), inst)
+        data = decode(r)
+        return None if data is None else factory(data, inst)
 
     # -- whole buffers and streams --------------------------------------------
 

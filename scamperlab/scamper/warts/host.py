@@ -24,8 +24,9 @@ from ..results._host_data import (
 from . import reader as R
 from .errors import WartsFormatError
 from .reader import Field, Reader
+from .writer import Writer, present_ids, register
 
-__all__ = ["decode_host"]
+__all__ = ["decode_host", "encode_host"]
 
 DATA_ADDR, DATA_STR, DATA_SOA, DATA_MX, DATA_TXT = 1, 2, 3, 4, 5
 
@@ -72,17 +73,26 @@ _SOA_FIELDS: Sequence[Field | None] = (
 _MX_FIELDS: Sequence[Field | None] = (("preference", R.u16), ("exchange", R.string))
 
 
+def _strc(r: Reader) -> int:
+    n = r.u16()
+    r.ctx.scratch["strc"] = n
+    return n
+
+
+def _strs(r: Reader) -> list[str]:
+    out = []
+    for _ in range(r.ctx.scratch.get("strc", 0)):
+        n = r.u8()
+        out.append(r.raw(n).decode("utf-8", errors="replace"))
+    return out
+
+
+_TXT_FIELDS: Sequence[Field | None] = (("strc", _strc), ("strs", _strs))
+
+
 def _txt(r: Reader) -> TxtData:
     t = TxtData()
-
-    def strs(rr: Reader) -> list[str]:
-        out = []
-        for _ in range(t.strc):
-            n = rr.u8()
-            out.append(rr.raw(n).decode("utf-8", errors="replace"))
-        return out
-
-    r.params((("strc", R.u16), ("strs", strs)), t)
+    r.params(_TXT_FIELDS, t)
     return t
 
 
@@ -141,3 +151,48 @@ def decode_host(r: Reader) -> HostData:
         q.ar = [_read_rr(r) for _ in range(q.arcount)]
         h.queries.append(q)
     return h
+
+
+# -- writing ----------------------------------------------------------------------
+
+
+@register(_strc)
+def _w_strc(w: Writer, v: int) -> None:
+    w.u16(v)
+
+
+@register(_strs)
+def _w_strs(w: Writer, v: list[str]) -> None:
+    for text in v:
+        raw = text.encode("utf-8")
+        w.u8(len(raw))
+        w.raw(raw)
+
+
+@register(_rrdata)
+def _w_rrdata(w: Writer, v: RRValue) -> None:
+    if isinstance(v, str):
+        w.u16(DATA_STR)
+        w.string(v)
+    elif isinstance(v, SoaData):
+        w.u16(DATA_SOA)
+        w.params(_SOA_FIELDS, v)
+    elif isinstance(v, MxData):
+        w.u16(DATA_MX)
+        w.params(_MX_FIELDS, v)
+    elif isinstance(v, TxtData):
+        w.u16(DATA_TXT)
+        w.params(_TXT_FIELDS, v)
+    elif v is not None:
+        w.u16(DATA_ADDR)
+        w.addr(v)
+
+
+def encode_host(w: Writer, h: HostData) -> None:
+    w.params(_HOST_FIELDS, h)
+    for q in h.queries:
+        w.params(_QUERY_FIELDS, q)
+        for rr in (*q.an, *q.ns, *q.ar):
+            w.params(
+                _RR_FIELDS, rr, present_ids(rr) if rr.data is not None else present_ids(rr) - {5}
+            )

@@ -17,16 +17,23 @@ from . import reader as R
 from .errors import WartsFormatError
 from .reader import Field, Reader
 
-__all__ = ["decode_addr", "decode_cycle", "decode_cycle_stop", "decode_list"]
+__all__ = [
+    "CYCLE_FIELDS",
+    "LIST_FIELDS",
+    "decode_addr",
+    "decode_cycle",
+    "decode_cycle_stop",
+    "decode_list",
+]
 
-_LIST_FIELDS: Sequence[Field | None] = (("descr", R.string), ("monitor", R.string))
-_CYCLE_FIELDS: Sequence[Field | None] = (("stop_time", R.u32), ("hostname", R.string))
+LIST_FIELDS: Sequence[Field | None] = (("descr", R.string), ("monitor", R.string))
+CYCLE_FIELDS: Sequence[Field | None] = (("stop_time", R.u32), ("hostname", R.string))
 
 
 def decode_list(r: Reader) -> ScamperList:
     wid = r.u32()
     data = ListData(id=r.u32(), name=r.string())
-    r.params(_LIST_FIELDS, data)
+    r.params(LIST_FIELDS, data)
     lst = ScamperList._create(data)
     r.ctx.state.lists[wid] = lst
     return lst
@@ -40,7 +47,7 @@ def decode_cycle(r: Reader, kind: int) -> ScamperCycle:
     if lst is None:
         raise WartsFormatError(f"cycle refers to undefined list {lid}")
     data = CycleData(list=lst._d, id=r.u32(), start_time=r.u32())
-    r.params(_CYCLE_FIELDS, data)
+    r.params(CYCLE_FIELDS, data)
     cyc = ScamperCycle._create(data, kind)
     r.ctx.state.cycles[wid] = cyc
     return cyc

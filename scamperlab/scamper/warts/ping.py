@@ -15,8 +15,9 @@ from ..results._ping_data import PingData, PingReplyData
 from . import reader as R
 from .errors import WartsFormatError
 from .reader import Field, Reader
+from .writer import Writer, present_ids, register, with_modern
 
-__all__ = ["decode_ping"]
+__all__ = ["decode_ping", "encode_ping"]
 
 IPPROTO_ICMP = 1
 IPPROTO_ICMPV6 = 58
@@ -100,50 +101,63 @@ def _read_reply(r: Reader, ping: PingData) -> PingReplyData:
     return rep
 
 
+def _datalen(r: Reader) -> int:
+    n = r.u16()
+    r.ctx.scratch["datalen"] = n
+    return n
+
+
+def _data_bytes(r: Reader) -> bytes:
+    # The payload length is the DATA_LEN field read just before.
+    return r.raw(r.ctx.scratch.get("datalen", 0))
+
+
+_PING_FIELDS: Sequence[Field | None] = (
+    ("list_", R.list_ref),  # 1
+    ("cycle", R.cycle_ref),  # 2
+    ("src", R.addr_gid),  # 3 deprecated
+    ("dst", R.addr_gid),  # 4 deprecated
+    ("start", R.timeval),  # 5
+    ("stop_reason", R.u8),  # 6
+    ("stop_data", R.u8),  # 7
+    ("datalen", _datalen),  # 8
+    ("data", _data_bytes),  # 9
+    ("probe_count", R.u16),  # 10
+    ("probe_size", R.u16),  # 11
+    ("wait_probe_s", R.u8),  # 12
+    ("probe_ttl", R.u8),  # 13
+    ("reply_count", R.u16),  # 14
+    ("ping_sent", R.u16),  # 15
+    ("method", R.u8),  # 16
+    ("sport", R.u16),  # 17
+    ("dport", R.u16),  # 18
+    ("userid", R.u32),  # 19
+    ("src", R.addr),  # 20
+    ("dst", R.addr),  # 21
+    ("flags8", R.u8),  # 22
+    ("tos", R.u8),  # 23
+    ("tsps", _tsps),  # 24
+    ("icmpsum", R.u16),  # 25
+    ("reply_pmtu", R.u16),  # 26
+    ("wait_timeout_s", R.u8),  # 27
+    ("wait_probe_us", R.u32),  # 28
+    ("tcpack", R.u32),  # 29
+    ("flags", R.u32),  # 30
+    ("tcpseq", R.u32),  # 31
+    ("rtr", R.addr_static),  # 32
+    ("wait_timeout_us", R.u32),  # 33
+)
+
+
+@register(_datalen)
+def _w_datalen(w: Writer, v: int) -> None:
+    w.u16(v)
+
+
 def decode_ping(r: Reader) -> PingData:
     """Decode the body of a ping record."""
     ping = PingData()
-
-    def data_bytes(rr: Reader) -> bytes:
-        # The payload length is the DATA_LEN field read just before.
-        return rr.raw(ping.datalen)
-
-    fields: Sequence[Field | None] = (
-        ("list_", R.list_ref),  # 1
-        ("cycle", R.cycle_ref),  # 2
-        ("src", R.addr_gid),  # 3 deprecated
-        ("dst", R.addr_gid),  # 4 deprecated
-        ("start", R.timeval),  # 5
-        ("stop_reason", R.u8),  # 6
-        ("stop_data", R.u8),  # 7
-        ("datalen", R.u16),  # 8
-        ("data", data_bytes),  # 9
-        ("probe_count", R.u16),  # 10
-        ("probe_size", R.u16),  # 11
-        ("wait_probe_s", R.u8),  # 12
-        ("probe_ttl", R.u8),  # 13
-        ("reply_count", R.u16),  # 14
-        ("ping_sent", R.u16),  # 15
-        ("method", R.u8),  # 16
-        ("sport", R.u16),  # 17
-        ("dport", R.u16),  # 18
-        ("userid", R.u32),  # 19
-        ("src", R.addr),  # 20
-        ("dst", R.addr),  # 21
-        ("flags8", R.u8),  # 22
-        ("tos", R.u8),  # 23
-        ("tsps", _tsps),  # 24
-        ("icmpsum", R.u16),  # 25
-        ("reply_pmtu", R.u16),  # 26
-        ("wait_timeout_s", R.u8),  # 27
-        ("wait_probe_us", R.u32),  # 28
-        ("tcpack", R.u32),  # 29
-        ("flags", R.u32),  # 30
-        ("tcpseq", R.u32),  # 31
-        ("rtr", R.addr_static),  # 32
-        ("wait_timeout_us", R.u32),  # 33
-    )
-    present = r.params(fields, ping)
+    present = r.params(_PING_FIELDS, ping)
     if ping.src is None or ping.dst is None:
         raise WartsFormatError("ping without source or destination")
     if 27 not in present:
@@ -156,3 +170,54 @@ def decode_ping(r: Reader) -> PingData:
     count = r.u16()
     ping.replies = [_read_reply(r, ping) for _ in range(count)]
     return ping
+
+
+# -- writing ----------------------------------------------------------------------
+
+
+@register(_tsps)
+@register(_v4rr)
+def _w_addr_list(w: Writer, v: list[ScamperAddr]) -> None:
+    w.u8(len(v))
+    for a in v:
+        w.addr(a)
+
+
+@register(_v4ts)
+def _w_v4ts(w: Writer, v: tuple[list[int], list[ScamperAddr] | None]) -> None:
+    tss, ips = v
+    w.u8(len(tss))
+    w.u8(len(ips) if ips else 0)
+    for ts in tss:
+        w.u32(ts)
+    for a in ips or ():
+        w.addr(a)
+
+
+@register(_icmp_tc)
+def _w_icmp_tc(w: Writer, v: tuple[int, int]) -> None:
+    w.u8(v[0])
+    w.u8(v[1])
+
+
+@register(_tsreply)
+def _w_tsreply(w: Writer, v: tuple[int, int, int]) -> None:
+    for x in v:
+        w.u32(x)
+
+
+@register(_ifname)
+def _w_ifname(w: Writer, v: str) -> None:
+    w.ifname(v)
+
+
+def _w_data(w: Writer, v: bytes) -> None:
+    w.raw(v)
+
+
+def encode_ping(w: Writer, ping: PingData) -> None:
+    ids = with_modern(present_ids(ping), {3: 20, 4: 21})
+    w.params(_PING_FIELDS, ping, ids, custom={9: _w_data})
+    w.u16(len(ping.replies))
+    for rep in ping.replies:
+        w.params(_REPLY_FIELDS, rep, with_modern(present_ids(rep), {1: 12}))

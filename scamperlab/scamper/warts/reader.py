@@ -14,6 +14,7 @@ make the decoder hang.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class RecordContext:
     state: WartsState
     addrs: list[ScamperAddr] = field(default_factory=list)
     ifnames: list[str] = field(default_factory=list)
+    #: lengths read earlier in a block that later fields of it depend on
+    scratch: dict[str, int] = field(default_factory=dict)
     #: where the record's userid field starts in the body, for a relay that
     #: rewrites it in place (``scamperlab.mux.legacy``)
     userid_at: int | None = None
@@ -221,6 +224,7 @@ class Reader:
             raise WartsTruncatedError(f"missing flags at offset {self.off}")
         if self.buf[self.off] == 0:
             self.off += 1
+            _remember(target, frozenset())
             return frozenset()
         ids = self.flags()
         plen = self.u16()
@@ -236,7 +240,17 @@ class Reader:
                 self.ctx.userid_at = sub.off
             setattr(target, name, read(sub))
         self.off = final
-        return frozenset(ids)
+        present = frozenset(ids)
+        _remember(target, present)
+        return present
+
+
+def _remember(target: object, present: frozenset[int]) -> None:
+    """Keep the flag ids a block carried on the decoded structure, so the
+    warts writer can emit exactly the same fields again (``_wflags``)."""
+    # plain object() targets have nothing to re-encode
+    with contextlib.suppress(AttributeError):
+        target._wflags = present  # type: ignore[attr-defined]
 
 
 def u8(r: Reader) -> int:

@@ -22,8 +22,9 @@ from ..results._trace_data import (
 from . import reader as R
 from .errors import WartsFormatError
 from .reader import Field, Reader
+from .writer import Writer, present_ids, register, with_modern
 
-__all__ = ["decode_trace", "icmpext"]
+__all__ = ["decode_trace", "encode_trace", "icmpext", "write_icmpext"]
 
 ATTR_EOF, ATTR_PMTUD, ATTR_LASTDITCH, ATTR_DTREE = 0, 1, 2, 3
 
@@ -146,6 +147,25 @@ _TRACE_FIELDS: Sequence[Field | None] = (
 )
 
 
+_PMTUD_FIELDS: Sequence[Field | None] = (
+    ("ifmtu", R.u16),
+    ("pmtu", R.u16),
+    ("outmtu", R.u16),
+    ("ver", R.u8),
+    ("notec", R.u8),
+)
+_NOTE_FIELDS: Sequence[Field | None] = (("type", R.u8), ("nhmtu", R.u16), ("idx", R.u16))
+_DTREE_FIELDS: Sequence[Field | None] = (
+    ("lss_stop", R.addr_gid),
+    ("gss_stop", R.addr_gid),
+    ("firsthop", R.u8),
+    ("lss_stop", R.addr),
+    ("gss_stop", R.addr),
+    ("lss", R.string),
+    ("flags", R.u8),
+)
+
+
 @dataclass
 class _NoteHop:
     type: int = 0
@@ -155,19 +175,12 @@ class _NoteHop:
 
 def _read_pmtud(r: Reader) -> PmtudData:
     p = PmtudData()
-    fields: Sequence[Field | None] = (
-        ("ifmtu", R.u16),
-        ("pmtu", R.u16),
-        ("outmtu", R.u16),
-        ("ver", R.u8),
-        ("notec", R.u8),
-    )
-    r.params(fields, p)
+    r.params(_PMTUD_FIELDS, p)
     p.hops = read_hops(r, r.u16())
     for _ in range(p.notec):
         note = PmtudNoteData()
         holder = _NoteHop()
-        r.params((("type", R.u8), ("nhmtu", R.u16), ("idx", R.u16)), holder)
+        r.params(_NOTE_FIELDS, holder)
         note.type, note.nhmtu = holder.type, holder.nhmtu
         if holder.idx is not None:
             if holder.idx >= len(p.hops):
@@ -179,16 +192,7 @@ def _read_pmtud(r: Reader) -> PmtudData:
 
 def _read_dtree(r: Reader) -> DtreeData:
     d = DtreeData()
-    fields: Sequence[Field | None] = (
-        ("lss_stop", R.addr_gid),
-        ("gss_stop", R.addr_gid),
-        ("firsthop", R.u8),
-        ("lss_stop", R.addr),
-        ("gss_stop", R.addr),
-        ("lss", R.string),
-        ("flags", R.u8),
-    )
-    r.params(fields, d)
+    r.params(_DTREE_FIELDS, d)
     return d
 
 
@@ -231,3 +235,70 @@ def decode_trace(r: Reader) -> TraceData:
             t.dtree = _read_dtree(sub)
         r.off += alen
     return t
+
+
+# -- writing ----------------------------------------------------------------------
+
+
+def write_icmpext(w: Writer, exts: list[tuple[int, int, bytes]]) -> None:
+    w.u16(sum(4 + len(d) for _, _, d in exts))
+    for cn, ct, d in exts:
+        w.u16(len(d))
+        w.u8(cn)
+        w.u8(ct)
+        w.raw(d)
+
+
+@register(icmpext)
+def _w_icmpext(w: Writer, v: list[tuple[int, int, bytes]]) -> None:
+    write_icmpext(w, v)
+
+
+@register(_icmp_tc)
+def _w_icmp_tc(w: Writer, v: tuple[int, int]) -> None:
+    w.u8(v[0])
+    w.u8(v[1])
+
+
+@register(_probe_id)
+def _w_probe_id(w: Writer, v: int) -> None:
+    w.u8(v - 1)
+
+
+def write_hops(w: Writer, hops: list[TraceHopData]) -> None:
+    w.u16(len(hops))
+    for h in hops:
+        w.params(_HOP_FIELDS, h, with_modern(present_ids(h), {1: 18}))
+
+
+def _attr(w: Writer, atype: int, body: Writer) -> None:
+    w.u16((atype << 12) | (len(body.buf) & 0x0FFF))
+    w.raw(bytes(body.buf))
+
+
+def encode_trace(w: Writer, t: TraceData) -> None:
+    w.params(_TRACE_FIELDS, t, with_modern(present_ids(t), {3: 26, 4: 27}))
+    write_hops(w, t.hops)
+    if t.pmtud is not None:
+        p, body = t.pmtud, w.sub()
+        p.notec = len(p.notes)
+        body.params(_PMTUD_FIELDS, p, present_ids(p) | {5} if p.notes else present_ids(p))
+        write_hops(body, p.hops)
+        for note in p.notes:
+            holder = _NoteHop(note.type, note.nhmtu, None)
+            ids = {1, 2}
+            if note.hop is not None:
+                holder.idx = next(i for i, h in enumerate(p.hops) if h is note.hop)
+                ids.add(3)
+            body.params(_NOTE_FIELDS, holder, ids)
+        _attr(w, ATTR_PMTUD, body)
+    if t.lastditch:
+        body = w.sub()
+        body.u8(0)
+        write_hops(body, t.lastditch)
+        _attr(w, ATTR_LASTDITCH, body)
+    if t.dtree is not None:
+        body = w.sub()
+        body.params(_DTREE_FIELDS, t.dtree, with_modern(present_ids(t.dtree), {1: 4, 2: 5}))
+        _attr(w, ATTR_DTREE, body)
+    w.u16(ATTR_EOF)

@@ -51,7 +51,8 @@ def test_protocol_errors() -> None:
         ("trace -U 0 -P icmp-paris 192.0.2.1", "trace -U 77 -P icmp-paris 192.0.2.1"),
         ("host -t NS example.com", "host -U 77 -t NS example.com"),
         ("http 192.0.2.1 http://x/", "http 192.0.2.1 http://x/"),
-        ("dealias -m ally 192.0.2.1 192.0.2.2", "dealias -m ally 192.0.2.1 192.0.2.2"),
+        ("dealias -m ally 192.0.2.1 192.0.2.2", "dealias -U 77 -m ally 192.0.2.1 192.0.2.2"),
+        ("sniff -S 192.0.2.1 icmp[icmpid] == 7", "sniff -U 77 -S 192.0.2.1 icmp[icmpid] == 7"),
     ],
 )
 def test_tagging_replaces_or_inserts_the_userid(line: str, tagged: str) -> None:

@@ -28,14 +28,33 @@ from scamperlab.scamper.results.host import ScamperHost
 from scamperlab.scamper.warts import WartsDecoder
 
 from .golden import GOLDEN
-from .w2j import CHECKERS, Diffs
+from .w2j import CHECKERS as BASE_CHECKERS
+from .w2j import Diffs
+from .w2j_more import check_dealias, check_tracelb, check_udpprobe
+
+CHECKERS = {
+    **BASE_CHECKERS,
+    "tracelb": check_tracelb,
+    "dealias": check_dealias,
+    "udpprobe": check_udpprobe,
+}
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "warts"
-FIXTURE_NAMES = ("ping-20211212", "trace-20211212", "host-20211212")
+FIXTURE_NAMES = (
+    "ping-20211212",
+    "trace-20211212",
+    "host-20211212",
+    "tracelb-20211212",
+    "dealias-20211212",
+    "sniff-20211212",
+)
 _CLASS_FOR = {
     "ping": "ScamperPing",
     "trace": "ScamperTrace",
     "host": "ScamperHost",
+    "tracelb": "ScamperTracelb",
+    "dealias": "ScamperDealias",
+    "udpprobe": "ScamperUdpprobe",
     "cycle-start": "ScamperCycle",
     "cycle-stop": "ScamperCycle",
 }
@@ -58,8 +77,7 @@ def _align(objs: list[Any], lines: list[str]) -> list[tuple[dict[str, Any], str,
     for line in lines:
         j = json.loads(line)
         kind = j["type"]
-        if kind not in _CLASS_FOR:
-            continue  # a type the decoder does not handle yet
+        assert kind in _CLASS_FOR, f"sc_warts2json printed an unexpected type {kind}"
         key = kind if kind.startswith("cycle") else _CLASS_FOR[kind]
         assert queues[key], f"no decoded object left for {kind}"
         out.append((j, line, queues[key].pop(0)))

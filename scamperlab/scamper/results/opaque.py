@@ -1,0 +1,54 @@
+"""``ScamperSting`` and ``ScamperNeighbourdisc`` (reference §7.11).
+
+The module exposes nothing of these records but ``inst`` (and
+``to_json()`` for neighbour discovery), so scamperlab keeps their bodies
+as read: enough to filter on them and to write them back unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._util import NoInit
+
+__all__ = ["OpaqueData", "ScamperNeighbourdisc", "ScamperSting"]
+
+
+@dataclass
+class OpaqueData:
+    """A record body scamperlab does not interpret."""
+
+    body: bytes = b""
+
+
+class _Opaque(NoInit):
+    __slots__ = ("_d", "_inst")
+    _d: OpaqueData
+    _inst: Any
+
+    @classmethod
+    def _create(cls, data: OpaqueData, inst: Any = None) -> Any:
+        obj = cls._new()
+        obj._d, obj._inst = data, inst
+        return obj
+
+    @property
+    def inst(self) -> Any:
+        return self._inst
+
+
+class ScamperSting(_Opaque):
+    """A sting measurement (file-only; no ``do_*`` method makes one)."""
+
+    __slots__ = ()
+
+
+class ScamperNeighbourdisc(_Opaque):
+    """A neighbour discovery measurement (file-only)."""
+
+    __slots__ = ()
+
+    def to_json(self) -> str | None:
+        """Not rendered by scamperlab: the record is kept undecoded."""
+        return None
