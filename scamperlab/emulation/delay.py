@@ -2,8 +2,8 @@
 
 Where the kernel has netem, :mod:`scamperlab.emulation.shaping` does all the
 work in ``tc``. Where it does not, each delayed interface gets one iptables
-and one ip6tables rule in its node, sending what leaves through it to an
-NFQUEUE, and one process for the whole lab (:mod:`scamperlab.emulation.delayd`)
+and one ip6tables rule in its node, sending what arrives on it to an
+NFQUEUE (see :func:`queue_rules` for why ingress), and one process for the whole lab (:mod:`scamperlab.emulation.delayd`)
 holds each packet for the link's delay. Bandwidth stays with ``tbf``, which
 every kernel has.
 
@@ -63,7 +63,7 @@ def fallback_problem() -> str | None:
     for tool in ("iptables-restore", "ip6tables-restore"):
         if shutil.which(tool) is None:
             return f"{tool} is missing (apt-get install iptables)"
-    rule = "*mangle\n-A POSTROUTING -o lo -j NFQUEUE --queue-num 0 --queue-bypass\nCOMMIT\n"
+    rule = "*mangle\n-A PREROUTING -i lo -j NFQUEUE --queue-num 0 --queue-bypass\nCOMMIT\n"
     script = f"printf '{rule}' | iptables-restore -n && printf '{rule}' | ip6tables-restore -n"
     try:
         done = subprocess.run(
@@ -81,14 +81,20 @@ def fallback_problem() -> str | None:
 
 
 def queue_rules(queues: Sequence[tuple[str, int]]) -> str:
-    """``iptables-restore --noflush`` input queueing each (interface, queue number)'s egress.
+    """``iptables-restore --noflush`` input queueing what arrives on each (interface, queue).
 
-    POSTROUTING sees both what the node sends and what it forwards, the same
-    traffic an egress qdisc would see.
+    The delay is applied where a packet *enters* the far end of the link, not
+    where it leaves the near end: the time it crosses the link is the same,
+    but a packet arriving from a veth no longer belongs to a local socket.
+    Held at the sender's egress, locally generated packets stay charged to
+    their socket's send buffer while they wait, and the kernel's own ICMP
+    socket (echo replies, time exceeded) runs out of buffer at about 150
+    packets in flight: replies are then silently not sent. netem avoids that
+    by orphaning the packets it delays; a userspace holder cannot.
     """
     lines = ["*mangle"]
     for dev, number in queues:
-        lines.append(f"-A POSTROUTING -o {dev} -j NFQUEUE --queue-num {number} --queue-bypass")
+        lines.append(f"-A PREROUTING -i {dev} -j NFQUEUE --queue-num {number} --queue-bypass")
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"
 

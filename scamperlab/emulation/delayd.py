@@ -1,7 +1,7 @@
 """The userspace link-delay daemon: holds NFQUEUE'd packets and releases them on time.
 
 Used where the kernel has no ``sch_netem``. In each lab node, an iptables rule
-sends every packet leaving a delayed interface to an NFQUEUE (queue number =
+sends every packet arriving on a delayed interface to an NFQUEUE (queue number =
 the interface's index, one queue per interface); this one process binds every
 such queue in every node's network namespace (a netlink socket belongs to the
 namespace it was created in, so it ``setns()``es into each node to open one),
@@ -45,7 +45,6 @@ import random
 import select
 import socket
 import struct
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -405,7 +404,8 @@ def _realtime() -> bool:
 
 
 def main() -> None:
-    realtime = "--no-realtime" not in sys.argv and _realtime()
+    # The knob exists for benchmarks/delay.py, which measures what real-time priority buys.
+    realtime = os.environ.get("SCAMPERLAB_DELAYD_REALTIME", "1") != "0" and _realtime()
     holder = Holder()
     os.write(
         1, (json.dumps({"ready": True, "pid": os.getpid(), "realtime": realtime}) + "\n").encode()
