@@ -7,10 +7,11 @@ Builds two routers joined by one link (the lab's own emulation code:
 ``EmulatedNetwork``, its shaping and its delay daemon), and for each
 configured one-way delay D measures the RTT of ``--probes`` ICMP echoes
 across the link (expected: 2 x D) while 1,000 packets/s of other traffic
-(echo requests every millisecond, and their replies) cross the same link. Then loss at 1, 5 and 20 % per
-direction, and the daemon's CPU time per 1,000 packets/s it handles. Each
-mechanism runs twice for the holder: with real-time priority (the default)
-and without, since that is the difference on a busy machine. Prints Markdown.
+(echo requests every millisecond, and their replies) cross the same link.
+Then loss at 1, 5 and 20 % per direction, and the daemon's CPU time per
+1,000 packets/s it handles. The holder runs twice: with real-time priority
+(the default) and without, since that is the difference on a busy machine.
+Prints Markdown.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def two_routers() -> Topology:
             "targets": [{"name": "tgt", "uplink": {"router": "rb"}}],
         }
     )
+
+
+def header(blank_line: bool, columns: str) -> None:
+    """A Markdown table header; ``columns`` separated by ' | '."""
+    count = len(columns.split(" | "))
+    print(("\n" if blank_line else "") + f"| {columns} |\n|" + "---:|" * count)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -162,22 +169,25 @@ def run(mechanism: str, args: argparse.Namespace, state: Path) -> None:
             + (f" (real-time priority: {realtime})" if realtime is not None else "")
         )
         print(f"\nload before: {Path('/proc/loadavg').read_text().strip()}\n")
-        print(
-            "| delay (ms, one way) | expected RTT | replies | median RTT | p50 error | p99 error | max error | min error |"
+        header(
+            False,
+            "delay (ms, one way) | expected RTT | replies | median RTT"
+            " | p50 error | p99 error | max error | min error",
         )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for delay in args.delays:
             print(bench.delay_row(delay, args.probes, loaded=True), flush=True)
-        print(
-            "\n| loss per direction (%) | expected round-trip loss (%) | measured round-trip loss (%) | dropped by holder |"
+        header(
+            True,
+            "loss per direction (%) | expected round-trip loss (%)"
+            " | measured round-trip loss (%) | dropped by holder",
         )
-        print("|---:|---:|---:|---:|")
         for loss in (1.0, 5.0, 20.0):
             print(bench.loss_row(loss, args.loss_count), flush=True)
-        print(
-            "\n| packets/s through the holder | CPU (share of one core) | idle CPU | CPU per 1,000 packets/s |"
+        header(
+            True,
+            "packets/s through the holder | CPU (share of one core) | idle CPU"
+            " | CPU per 1,000 packets/s",
         )
-        print("|---:|---:|---:|---:|")
         print(bench.cpu_row(args.cpu_seconds), flush=True)
         print(f"\nload after: {Path('/proc/loadavg').read_text().strip()}")
     finally:

@@ -3,9 +3,9 @@
 Where the kernel has netem, :mod:`scamperlab.emulation.shaping` does all the
 work in ``tc``. Where it does not, each delayed interface gets one iptables
 and one ip6tables rule in its node, sending what arrives on it to an
-NFQUEUE (see :func:`queue_rules` for why ingress), and one process for the whole lab (:mod:`scamperlab.emulation.delayd`)
-holds each packet for the link's delay. Bandwidth stays with ``tbf``, which
-every kernel has.
+NFQUEUE (see :func:`queue_rules` for why ingress), and one process for the
+whole lab (:mod:`scamperlab.emulation.delayd`) holds each packet for the
+link's delay. Bandwidth stays with ``tbf``, which every kernel has.
 
 The rules use ``--queue-bypass``: if the daemon dies, packets flow undelayed
 rather than being dropped, and :class:`DelayDaemon` reports the death (an
