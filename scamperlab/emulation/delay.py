@@ -2,8 +2,8 @@
 
 Where the kernel has netem, :mod:`scamperlab.emulation.shaping` does all the
 work in ``tc``. Where it does not, each delayed interface gets one iptables
-and one ip6tables rule in its node, sending what arrives on it to an
-NFQUEUE (see :func:`queue_rules` for why ingress), and one process for the
+and ip6tables rules in its node sending what crosses it to an NFQUEUE
+(:func:`queue_rules` says which packets, and why), and one process for the
 whole lab (:mod:`scamperlab.emulation.delayd`) holds each packet for the
 link's delay. Bandwidth stays with ``tbf``, which every kernel has.
 
@@ -63,8 +63,11 @@ def fallback_problem() -> str | None:
     for tool in ("iptables-restore", "ip6tables-restore"):
         if shutil.which(tool) is None:
             return f"{tool} is missing (apt-get install iptables)"
-    rule = "*mangle\n-A PREROUTING -i lo -j NFQUEUE --queue-num 0 --queue-bypass\nCOMMIT\n"
-    script = f"printf '{rule}' | iptables-restore -n && printf '{rule}' | ip6tables-restore -n"
+    probe = [QueuedInterface("lo", 0, ("127.0.0.2",), ("::2",))]
+    script = (
+        f"set -e\niptables-restore -n <<'E4'\n{queue_rules(probe, 4)}E4\n"
+        f"ip6tables-restore -n <<'E6'\n{queue_rules(probe, 6)}E6\n"
+    )
     try:
         done = subprocess.run(
             ["unshare", "--net", "sh", "-c", script],
@@ -80,29 +83,57 @@ def fallback_problem() -> str | None:
     return None
 
 
-def queue_rules(queues: Sequence[tuple[str, int]]) -> str:
-    """``iptables-restore --noflush`` input queueing what arrives on each (interface, queue).
+@dataclass(frozen=True)
+class QueuedInterface:
+    """A delayed interface of a node, its queue, and the addresses of the node at the
+    other end of its link (its "peer")."""
 
-    The delay is applied where a packet *enters* the far end of the link, not
-    where it leaves the near end: the time it crosses the link is the same,
-    but a packet arriving from a veth no longer belongs to a local socket.
-    Held at the sender's egress, locally generated packets stay charged to
-    their socket's send buffer while they wait, and the kernel's own ICMP
-    socket (echo replies, time exceeded) runs out of buffer at about 150
-    packets in flight: replies are then silently not sent. netem avoids that
-    by orphaning the packets it delays; a userspace holder cannot.
+    dev: str
+    number: int
+    peer_v4: tuple[str, ...]
+    peer_v6: tuple[str, ...]
+
+
+def queue_rules(queues: Sequence[QueuedInterface], family: int) -> str:
+    """``iptables-restore --noflush`` input for one node: which packets its queues hold.
+
+    Each packet crossing a link must be held exactly once, and where no local
+    socket owns it and no local receiver has timestamped it yet:
+
+    - a packet held at its sender's egress stays charged to the sending
+      socket's buffer while it waits; the kernel's own ICMP socket (echo
+      replies, time exceeded) runs out of buffer at about 150 packets in
+      flight and then silently sends nothing (netem avoids this by orphaning
+      what it delays; a userspace holder cannot);
+    - a packet held at its receiver's ingress has already been timestamped
+      (``SO_TIMESTAMP``, which scamper and ping use), so the delay would be
+      invisible in the receiver's RTTs.
+
+    So: what this node *forwards* out of the link is held here on its way out
+    (FORWARD ``-o``); what the peer *sends itself* and this node forwards is
+    held here on its way in (PREROUTING ``-i``, matched by the peer's source
+    addresses and a destination that is not local); only what this node
+    sends to the peer itself is held at egress (OUTPUT ``-d`` the peer), the
+    one case with no better place. The inbound hold is in PREROUTING, not
+    FORWARD, because a verdict ends its chain: a packet held on its way in
+    must still meet the FORWARD rule of the link it leaves by.
     """
     lines = ["*mangle"]
-    for dev, number in queues:
-        lines.append(f"-A PREROUTING -i {dev} -j NFQUEUE --queue-num {number} --queue-bypass")
+    for q in queues:
+        peer = ",".join(q.peer_v4 if family == 4 else q.peer_v6)
+        target = f"-j NFQUEUE --queue-num {q.number} --queue-bypass"
+        lines.append(f"-A FORWARD -o {q.dev} {target}")
+        if peer:
+            not_local = "-m addrtype ! --dst-type LOCAL"
+            lines.append(f"-A PREROUTING -i {q.dev} -s {peer} {not_local} {target}")
+            lines.append(f"-A OUTPUT -o {q.dev} -d {peer} {target}")
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"
 
 
-def install_rules(run: NodeRunner, node: str, queues: Sequence[tuple[str, int]]) -> None:
-    rules = queue_rules(queues)
-    for tool in ("iptables-restore", "ip6tables-restore"):
-        run(node, [tool, "--noflush"], "delay rules", rules)
+def install_rules(run: NodeRunner, node: str, queues: Sequence[QueuedInterface]) -> None:
+    for tool, family in (("iptables-restore", 4), ("ip6tables-restore", 6)):
+        run(node, [tool, "--noflush"], "delay rules", queue_rules(queues, family))
 
 
 def _wire(params: LinkParams) -> dict[str, float]:
@@ -129,6 +160,9 @@ class DelayDaemon:
     realtime: bool = False
     restarts: int = 0
     deaths: int = 0
+    # Seconds before the first restart (tests lengthen it to observe the fail-open state).
+    restart_delay: float = 0.2
+    health_interval: float = 1.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: bool = False
     _watcher: threading.Thread | None = None
@@ -225,13 +259,29 @@ class DelayDaemon:
         return reply
 
     def _watch(self) -> None:
-        """Report a dead daemon at once and restart it, backing off if it keeps dying."""
-        backoff = 0.2
+        """Report a dead or hung daemon at once and restart it, backing off if it keeps dying.
+
+        Dead is safe (``--queue-bypass`` lets traffic through) but must be said;
+        hung is not (its queues fill and hold everything), so every
+        ``health_interval`` the daemon must answer a request or be killed.
+        """
+        backoff = self.restart_delay
         while True:
             proc = self.proc
             if proc is None:
                 return
-            code = proc.wait()
+            try:
+                code = proc.wait(timeout=self.health_interval)
+            except subprocess.TimeoutExpired:
+                with self._lock:
+                    reply = self._call_locked({"op": "stats"}, timeout=self.health_interval * 3)
+                if "error" in reply and not self._stopping and proc.poll() is None:
+                    self._event(
+                        "delay-hung",
+                        f"the delay daemon (pid {proc.pid}) stopped answering: killing it",
+                    )
+                    proc.kill()
+                continue
             if self._stopping:
                 return
             self.deaths += 1
@@ -249,9 +299,11 @@ class DelayDaemon:
                     self._spawn()
                 except (OSError, LabStartError) as exc:
                     self._event("delay-restart-failed", str(exc))
+                    if self.proc is not None and self.proc.poll() is None:
+                        self.proc.kill()  # half bound: the next round starts afresh
                     continue
             self.restarts += 1
-            backoff = 0.2
+            backoff = self.restart_delay
             self._event("delay-restarted", f"the delay daemon is back (pid {self.pid})")
 
     def _event(self, kind: str, message: str) -> None:

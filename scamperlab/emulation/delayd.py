@@ -1,10 +1,11 @@
 """The userspace link-delay daemon: holds NFQUEUE'd packets and releases them on time.
 
-Used where the kernel has no ``sch_netem``. In each lab node, an iptables rule
-sends every packet arriving on a delayed interface to an NFQUEUE (queue number =
-the interface's index, one queue per interface); this one process binds every
-such queue in every node's network namespace (a netlink socket belongs to the
-namespace it was created in, so it ``setns()``es into each node to open one),
+Used where the kernel has no ``sch_netem``. In each lab node, iptables rules
+send the packets crossing a delayed interface to an NFQUEUE (queue number =
+the interface's index, one queue per interface; see ``delay.queue_rules``);
+this one process binds every such queue in every node's network namespace (a
+netlink socket belongs to the namespace it was created in, so it ``setns()``es
+into each node to open one),
 and gives each packet its ACCEPT verdict when the link's delay has passed, or
 DROP at once for emulated loss. One process and one ``epoll`` serve the whole
 lab, which is what keeps the CPU cost flat at 100+ links.

@@ -29,7 +29,7 @@ from scamperlab.emulation.selfcheck import link_name, verify_links
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
 from scamperlab.errors import LabStartError
 from scamperlab.topology.model import LinkParams
-from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan, link_between
+from scamperlab.topology.plan import Interface, LabPlan, LinkPlan, NodePlan, link_between
 
 Progress = Callable[[str], None]
 
@@ -206,7 +206,7 @@ class EmulatedNetwork:
         )
 
     def _shape(self) -> None:
-        queued: dict[str, list[tuple[str, int]]] = {}
+        queued: dict[str, list[fallback.QueuedInterface]] = {}
         for link in self.plan.links:
             self.mechanisms[link.index] = fallback.mechanism(link.params, self.netem)
             for end in (link.a, link.b):
@@ -216,19 +216,28 @@ class EmulatedNetwork:
                         end.node, ["tc", "-batch", "-"], "link shaping", "\n".join(lines) + "\n"
                     )
                 if self.mechanisms[link.index] == "nfqueue":
-                    queued.setdefault(end.node, []).append(
-                        (end.name, self._queue(end.node, end.name))
-                    )
+                    queued.setdefault(end.node, []).append(self._queued(end))
         if queued:
             daemon = self._delay_daemon()
             for node, queues in queued.items():
-                link_of = {q: self._link_at(node, dev) for dev, q in queues}
-                daemon.add(node, {q: link.params for q, link in link_of.items()})
+                daemon.add(node, {q.number: self._link_at(node, q.dev).params for q in queues})
                 fallback.install_rules(self.run, node, queues)
 
     def _queue(self, node: str, dev: str) -> int:
         """An interface's NFQUEUE number in its node: its index, unique per namespace."""
         return [i.name for i in self.plan.nodes[node].interfaces].index(dev)
+
+    def _queued(self, end: Interface) -> fallback.QueuedInterface:
+        link = self._link_at(end.node, end.name)
+        peer = self.plan.nodes[link.b.node if link.a is end else link.a.node]
+        v4 = [str(i.ipv4.ip) for i in peer.interfaces] + [str(peer.service_ipv4 or "")]
+        v6 = [str(i.ipv6.ip) for i in peer.interfaces] + [str(peer.service_ipv6 or "")]
+        return fallback.QueuedInterface(
+            end.name,
+            self._queue(end.node, end.name),
+            tuple(a for a in v4 if a),
+            tuple(a for a in v6 if a),
+        )
 
     def _link_at(self, node: str, dev: str) -> LinkPlan:
         return next(
@@ -295,7 +304,7 @@ class EmulatedNetwork:
                     daemon.set(end.node, queue, params)
                 else:
                     daemon.add(end.node, {queue: params})
-                    fallback.install_rules(self.run, end.node, [(end.name, queue)])
+                    fallback.install_rules(self.run, end.node, [self._queued(end)])
             lines = tc_lines(end.name, params, self.netem)
             script = "\n".join(lines) + "\n" if lines else f"qdisc del dev {end.name} root\n"
             # Deleting a root qdisc that is not there fails: harmless, so not checked.
