@@ -274,9 +274,30 @@ def cmd_status(args: argparse.Namespace) -> int:
             for target in targets:
                 t.add_row(target["name"], target["ipv4"], target["ipv6"])
             out.print(t)
+        _print_links(state.get("links", []))
         for warning in state.get("warnings", []):
             console.print(f"[yellow]warning:[/] {warning}")
     return 0
+
+
+def _print_links(links: list[dict[str, Any]]) -> None:
+    """Each link and what applies its delay: the kernel's netem or scamperlab's holder."""
+    if not links:
+        return
+    table = Table(title="links")
+    for col in ("link", "delay", "jitter", "loss", "bandwidth", "mechanism"):
+        table.add_column(col)
+    for link in links:
+        bandwidth = link.get("bandwidth_mbit")
+        table.add_row(
+            link["link"],
+            f"{link['delay_ms']:g} ms",
+            f"{link['jitter_ms']:g} ms" if link["jitter_ms"] else "",
+            f"{link['loss_pct']:g} %" if link["loss_pct"] else "",
+            f"{bandwidth:g} Mbit/s" if bandwidth else "",
+            link["mechanism"],
+        )
+    out.print(table)
 
 
 # -- run / check -----------------------------------------------------------------

@@ -108,9 +108,12 @@ def check_links(in_node: InNode, links: Sequence[LinkPlan]) -> list[LinkCheck]:
         probes = loss_probes(p.loss)
         # Round trips lost to emulated loss must not starve the delay measurement.
         count = max(count, probes, math.ceil(DELAY_PINGS / max(0.05, 1 - round_trip_loss(p.loss))))
-        interval = 0.002 if probes else 0.02
         for family, dst in ((4, str(link.b.ipv4.ip)), (6, str(link.b.ipv6.ip))):
-            n = count if family == 4 else DELAY_PINGS * 2
+            n, interval = count, (0.002 if probes else 0.02)
+            if family == 6:
+                # Neighbour discovery crosses the lossy link too, and a lost
+                # solicitation holds the first pings for a second: spread them out.
+                n, interval = DELAY_PINGS * 2, (0.25 if p.loss else 0.02)
             wait = 2 + 2 * (p.delay + 3 * p.jitter) / 1e3
             argv = ["ping", f"-{family}", "-n", "-q", "-c", str(n), "-i", str(interval)]
             argv += ["-W", f"{wait:.3f}", dst]
