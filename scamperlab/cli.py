@@ -349,6 +349,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from scamperlab.emulation.delay import fallback_problem
     from scamperlab.emulation.shaping import kernel_has_netem
     from scamperlab.processes.binaries import check_host_tools, find_scamper
 
@@ -370,12 +371,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from scamperlab.shim import which_implementation
 
     out.print(f"import scamper: {which_implementation()}")
-    has_netem = kernel_has_netem()
-    out.print(
-        "netem: available (delay, jitter and loss are emulated)"
-        if has_netem
-        else "[yellow]netem: missing[/] - link delay/loss will not be applied"
-    )
+    if kernel_has_netem():
+        out.print("link delay: netem (the kernel's sch_netem applies delay, jitter and loss)")
+    elif (problem := fallback_problem()) is None:
+        out.print(
+            "link delay: no sch_netem; scamperlab's userspace NFQUEUE holder applies"
+            " delay, jitter and loss (docs/delay.md)"
+        )
+    else:
+        out.print(f"[red]link delay:[/] no sch_netem, and no userspace fallback: {problem}")
+        ok = False
     return 0 if ok else 1
 
 

@@ -83,8 +83,9 @@ PR_SET_TIMERSLACK = 29
 
 # A real queue drops on overflow; 100,000 packets is netem's limit in shaping.py.
 QUEUE_MAXLEN = 100_000
-# Release packets due within this much of now together: one wake-up, one batch verdict.
-RELEASE_SLACK = 50e-6
+# Never release a packet before it is due (a configured delay is a floor, which is what
+# tests and users compare RTTs against); packets already due leave in one batch verdict.
+RELEASE_SLACK = 0.0
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
