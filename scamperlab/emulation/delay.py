@@ -195,9 +195,11 @@ class DelayDaemon:
         )
         old = self.pid
         self.proc = proc
+        hello = self._reply(10.0)
+        # Recorded once it has said hello: only then has mnexec moved it into the
+        # controller's namespace, where cleanup looks for it.
         if self.on_pid is not None:
             self.on_pid(old, proc.pid)
-        hello = self._reply(10.0)
         self.realtime = bool(hello.get("realtime"))
         for node, queues in self.queues.items():
             self._bind(node, queues)
