@@ -23,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -206,14 +207,13 @@ def main() -> None:
     parser.add_argument("--mechanisms", default="netem,holder,holder-no-rt")
     args = parser.parse_args()
     args.delays = [float(d) for d in args.delays.split(",")]
-    state = Path("/run/scamperlab-bench-delay")
-    state.mkdir(parents=True, exist_ok=True)
     print(f"kernel {os.uname().release}, {os.cpu_count()} CPUs, sch_netem: {kernel_has_netem()}")
-    for mechanism in args.mechanisms.split(","):
-        if mechanism == "netem" and not kernel_has_netem():
-            print("\n### netem\n\nskipped: this kernel has no sch_netem")
-            continue
-        run(mechanism, args, state)
+    with tempfile.TemporaryDirectory(prefix="scamperlab-delay-bench-") as logs:
+        for mechanism in args.mechanisms.split(","):
+            if mechanism == "netem" and not kernel_has_netem():
+                print("\n### netem\n\nskipped: this kernel has no sch_netem")
+                continue
+            run(mechanism, args, Path(logs))
 
 
 if __name__ == "__main__":
