@@ -274,9 +274,30 @@ def cmd_status(args: argparse.Namespace) -> int:
             for target in targets:
                 t.add_row(target["name"], target["ipv4"], target["ipv6"])
             out.print(t)
+        _print_links(state.get("links", []))
         for warning in state.get("warnings", []):
             console.print(f"[yellow]warning:[/] {warning}")
     return 0
+
+
+def _print_links(links: list[dict[str, Any]]) -> None:
+    """Each link and what applies its delay: the kernel's netem or scamperlab's holder."""
+    if not links:
+        return
+    table = Table(title="links")
+    for col in ("link", "delay", "jitter", "loss", "bandwidth", "mechanism"):
+        table.add_column(col)
+    for link in links:
+        bandwidth = link.get("bandwidth_mbit")
+        table.add_row(
+            link["link"],
+            f"{link['delay_ms']:g} ms",
+            f"{link['jitter_ms']:g} ms" if link["jitter_ms"] else "",
+            f"{link['loss_pct']:g} %" if link["loss_pct"] else "",
+            f"{bandwidth:g} Mbit/s" if bandwidth else "",
+            link["mechanism"],
+        )
+    out.print(table)
 
 
 # -- run / check -----------------------------------------------------------------
@@ -328,6 +349,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from scamperlab.emulation.delay import fallback_problem
     from scamperlab.emulation.shaping import kernel_has_netem
     from scamperlab.processes.binaries import check_host_tools, find_scamper
 
@@ -349,12 +371,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from scamperlab.shim import which_implementation
 
     out.print(f"import scamper: {which_implementation()}")
-    has_netem = kernel_has_netem()
-    out.print(
-        "netem: available (delay, jitter and loss are emulated)"
-        if has_netem
-        else "[yellow]netem: missing[/] - link delay/loss will not be applied"
-    )
+    if kernel_has_netem():
+        out.print("link delay: netem (the kernel's sch_netem applies delay, jitter and loss)")
+    elif (problem := fallback_problem()) is None:
+        out.print(
+            "link delay: no sch_netem; scamperlab's userspace NFQUEUE holder applies"
+            " delay, jitter and loss (docs/delay.md)"
+        )
+    else:
+        out.print(f"[red]link delay:[/] no sch_netem, and no userspace fallback: {problem}")
+        ok = False
     return 0 if ok else 1
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from scamperlab.emulation.delay import shaping_summary
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
 from scamperlab.loopthread import LoopThread
@@ -195,14 +196,12 @@ class Lab:
             scamper_version=self.install.version,
             mux_server="sc_remoted" if self.install.remoted_has_mux else "scamperlab",
         )
-        self.net = EmulatedNetwork(self.plan)
-        if not self.net.netem:
-            delayed = [link for link in self.plan.links if link.params.needs_netem]
-            if delayed:
-                self._warn(
-                    f"this kernel has no sch_netem: delay/jitter/loss on {len(delayed)} link(s)"
-                    " is NOT applied (links run at full speed; bandwidth limits still apply)"
-                )
+        self.net = EmulatedNetwork(
+            self.plan,
+            log_dir=self.state.path("logs"),
+            on_event=self._event,
+            on_pid=lambda old, new: self._on_helper_pid("delayd", old, new),
+        )
         total_nodes = len(self.plan.nodes) + 1
         report("namespaces", 0, total_nodes)
         try:
@@ -211,6 +210,8 @@ class Lab:
             for node, host in self.net.hosts.items():
                 self.state.track("shell", node, int(host.pid))
         report("namespaces", total_nodes, total_nodes)
+        self.state.info["links"] = self.net.link_report()
+        self._event("links", "-", shaping_summary(self.net.mechanisms.values()))
 
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self.state.path("logs").mkdir(exist_ok=True)
@@ -321,6 +322,14 @@ class Lab:
             self.state.processes.pop(old, None)
         if new is not None:
             self.state.track("scamper", vp, new)
+        else:
+            self.state.save()
+
+    def _on_helper_pid(self, kind: str, old: int | None, new: int | None) -> None:
+        if old is not None:
+            self.state.processes.pop(old, None)
+        if new is not None:
+            self.state.track(kind, CONTROLLER, new)
         else:
             self.state.save()
 

@@ -18,14 +18,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mininet.link import Link
 from mininet.node import Host
 
+from scamperlab.emulation import delay as fallback
+from scamperlab.emulation.selfcheck import link_name, verify_links
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
 from scamperlab.errors import LabStartError
-from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan
+from scamperlab.topology.model import LinkParams
+from scamperlab.topology.plan import Interface, LabPlan, LinkPlan, NodePlan, link_between
 
 Progress = Callable[[str], None]
 
@@ -69,7 +73,14 @@ class EmulatedNetwork:
     plan: LabPlan
     netem: bool = field(default_factory=kernel_has_netem)
     hosts: dict[str, Host] = field(default_factory=dict)
-    unshaped: list[LinkPlan] = field(default_factory=list)
+    # Link index -> what applies its params ("netem", "nfqueue", "tbf", "none").
+    mechanisms: dict[int, str] = field(default_factory=dict)
+    delayd: fallback.DelayDaemon | None = None
+    # Where the delay daemon logs, and whom it tells about its deaths and PIDs.
+    log_dir: Path | None = None
+    on_event: fallback.EventSink | None = None
+    on_pid: fallback.PidSink | None = None
+    self_check: bool = True
 
     def host(self, name: str) -> Host:
         return self.hosts[name]
@@ -123,6 +134,9 @@ class EmulatedNetwork:
         self._build_management()
         report("shaping links")
         self._shape()
+        if self.self_check:
+            report("measuring link delay and loss")
+            self.verify_links()
 
     def _add_host(self, name: str, short: str) -> None:
         # A signal between the shell's start and its registration would orphan a
@@ -192,15 +206,121 @@ class EmulatedNetwork:
         )
 
     def _shape(self) -> None:
+        queued: dict[str, list[fallback.QueuedInterface]] = {}
         for link in self.plan.links:
-            if link.params.needs_netem and not self.netem:
-                self.unshaped.append(link)
+            self.mechanisms[link.index] = fallback.mechanism(link.params, self.netem)
             for end in (link.a, link.b):
                 lines = tc_lines(end.name, link.params, self.netem)
                 if lines:
                     self.run(
                         end.node, ["tc", "-batch", "-"], "link shaping", "\n".join(lines) + "\n"
                     )
+                if self.mechanisms[link.index] == "nfqueue":
+                    queued.setdefault(end.node, []).append(self._queued(end))
+        if queued:
+            daemon = self._delay_daemon()
+            for node, queues in queued.items():
+                daemon.add(node, {q.number: self._link_at(node, q.dev).params for q in queues})
+                fallback.install_rules(self.run, node, queues)
+
+    def _queue(self, node: str, dev: str) -> int:
+        """An interface's NFQUEUE number in its node: its index, unique per namespace."""
+        return [i.name for i in self.plan.nodes[node].interfaces].index(dev)
+
+    def _queued(self, end: Interface) -> fallback.QueuedInterface:
+        link = self._link_at(end.node, end.name)
+        peer = self.plan.nodes[link.b.node if link.a is end else link.a.node]
+        v4 = [str(i.ipv4.ip) for i in peer.interfaces] + [str(peer.service_ipv4 or "")]
+        v6 = [str(i.ipv6.ip) for i in peer.interfaces] + [str(peer.service_ipv6 or "")]
+        return fallback.QueuedInterface(
+            end.name,
+            self._queue(end.node, end.name),
+            tuple(a for a in v4 if a),
+            tuple(a for a in v6 if a),
+        )
+
+    def _link_at(self, node: str, dev: str) -> LinkPlan:
+        return next(
+            link
+            for link in self.plan.links
+            if (link.a.node, link.a.name) == (node, dev)
+            or (link.b.node, link.b.name) == (node, dev)
+        )
+
+    def _delay_daemon(self) -> fallback.DelayDaemon:
+        if self.delayd is None:
+            problem = fallback.fallback_problem()
+            if problem is not None:
+                raise LabStartError(
+                    "this kernel has no sch_netem and the userspace delay fallback cannot run:"
+                    f" {problem}"
+                )
+            self.delayd = fallback.DelayDaemon(
+                popen=lambda argv, **kw: self.popen(CONTROLLER, argv, **kw),
+                netns=lambda node: f"/proc/{self.pid(node)}/ns/net",
+                log_path=self.log_dir / "delayd.log" if self.log_dir else None,
+                on_event=self.on_event,
+                on_pid=self.on_pid,
+            )
+            self.delayd.start()
+        return self.delayd
+
+    def verify_links(self, links: list[LinkPlan] | None = None) -> None:
+        """Measure every delayed or lossy link; raise LabStartError if one is not in effect."""
+        verify_links(self.in_node, self.plan.links if links is None else links, self.mechanisms)
+
+    def link_report(self) -> list[dict[str, object]]:
+        """Each link, its params and the mechanism applying them: for status and tests."""
+        return [
+            {
+                "link": link_name(link),
+                "delay_ms": link.params.delay,
+                "jitter_ms": link.params.jitter,
+                "loss_pct": link.params.loss,
+                "bandwidth_mbit": link.params.bandwidth,
+                "mechanism": self.mechanisms.get(link.index, "none"),
+            }
+            for link in self.plan.links
+        ]
+
+    # -- run time -----------------------------------------------------------
+
+    def set_link_params(self, a: str, b: str, params: LinkParams, verify: bool = False) -> str:
+        """Change the delay, jitter, loss and bandwidth of the link between nodes ``a`` and
+        ``b`` while the lab runs, in both directions; returns the mechanism now applying it.
+
+        This is the one entry point for run-time link changes (fault injection):
+        it keeps the plan, the kernel and the delay daemon in agreement.
+        """
+        link = link_between(self.plan, a, b)
+        link.params = params
+        kind = fallback.mechanism(params, self.netem)
+        for end in (link.a, link.b):
+            if kind == "nfqueue" or self.mechanisms.get(link.index) == "nfqueue":
+                daemon = self._delay_daemon()
+                queue = self._queue(end.node, end.name)
+                if daemon.has(end.node, queue):
+                    # An undelayed link keeps its (now zero) queue: cheaper than re-plumbing.
+                    daemon.set(end.node, queue, params)
+                else:
+                    daemon.add(end.node, {queue: params})
+                    fallback.install_rules(self.run, end.node, [self._queued(end)])
+            lines = tc_lines(end.name, params, self.netem)
+            script = "\n".join(lines) + "\n" if lines else f"qdisc del dev {end.name} root\n"
+            # Deleting a root qdisc that is not there fails: harmless, so not checked.
+            subprocess.run(
+                self.in_node(end.node, ["tc", "-force", "-batch", "-"]),
+                input=script,
+                capture_output=True,
+                text=True,
+                check=not script.startswith("qdisc del"),
+            )
+        if kind == "none" and self.mechanisms.get(link.index) == "nfqueue":
+            kind = "nfqueue"  # still queued, at zero delay
+        self.mechanisms[link.index] = kind
+        if verify:
+            self.verify_links([link])
+        return kind
 
     # -- teardown -----------------------------------------------------------
 
@@ -217,6 +337,9 @@ class EmulatedNetwork:
     def stop(self) -> None:
         """Kill every node's shell and anything else still inside a lab namespace; with
         no process left inside, each namespace and its veth ends are freed by the kernel."""
+        if self.delayd is not None:
+            self.delayd.stop()
+            self.delayd = None
         namespaces = set(self.namespace_ids().values())
         for host in self.hosts.values():
             with contextlib.suppress(OSError):
