@@ -167,7 +167,7 @@ def violations_text(report: AuditReport, per_violation: int = 10) -> str:
 def print_report(report: AuditReport, console: Console, errors: Console) -> None:
     console.print(table(report))
     for note in report.notes[:1]:
-        errors.print(f"note: {note}", highlight=False)
+        errors.print(f"note: {note}", highlight=False, soft_wrap=True)
     if report.policy is not None:
         if report.ok:
             errors.print(f"[green]policy ok[/]: {report.policy_file}")
@@ -176,7 +176,8 @@ def print_report(report: AuditReport, console: Console, errors: Console) -> None
                 f"[red]policy violated[/]: {report.policy_file}: {len(report.violations)}"
                 " violation(s)"
             )
-            errors.print(violations_text(report), highlight=False, markup=False)
+            # One line per packet, never wrapped: CI logs are grepped.
+            errors.print(violations_text(report), highlight=False, markup=False, soft_wrap=True)
 
 
 def plot(report: AuditReport, path: Path, max_legend: int = 16) -> Path:
