@@ -87,9 +87,10 @@ class SentPacket:
         if self.protocol == "arp":
             what = f"ARP who-has {self.dst} tell {self.src}"
         else:
-            what = f"{self.protocol.upper()} {self.src} > {self.dst}"
+            name = "ICMPv6" if self.protocol == "icmpv6" else self.protocol.upper()
+            what = f"{name} {self.src} > {self.dst}"
             if self.sport is not None or self.dport is not None:
-                what = f"{self.protocol.upper()} {self.src}.{self.sport} > {self.dst}.{self.dport}"
+                what = f"{name} {self.src}.{self.sport} > {self.dst}.{self.dport}"
             if self.icmp_type is not None:
                 table = _ICMP4_QUERIES if self.protocol == "icmp" else _ICMP6_QUERIES
                 what += f" {table.get(self.icmp_type, f'type {self.icmp_type}')}"

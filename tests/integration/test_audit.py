@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -277,3 +278,28 @@ def test_cli_audit_rejects_a_bad_policy_before_building_a_lab(
     assert proc.returncode == 1
     assert "policy.yaml:2: protocols[1]:" in " ".join(proc.stderr.split())
     assert "pings" not in proc.stdout
+
+
+def test_the_documented_audit_passes_and_counts_what_the_script_counted(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    """docs/audit.md's quick start: survey.py under the sample site policy, on ark-mini."""
+    env = dict(os.environ, SCAMPERLAB_STATE_DIR=str(state_dir))
+    env.pop("PYTHONPATH", None)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scamperlab.cli", "audit", "topologies/ark-mini.yaml",
+         "--name", "auddoc", "--policy", "examples/site-policy.yaml", "--out", str(out),
+         "--", sys.executable, "examples/survey.py", "{mux}", "203.0.113.80", "198.51.100.53"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    counted = re.search(r"(\d+) ping probes, (\d+) trace probes", proc.stdout)
+    assert counted, proc.stdout
+    pings, traces = int(counted.group(1)), int(counted.group(2))
+    report = json.loads((out / "report.json").read_text())
+    assert report["policy"]["ok"] is True
+    assert report["totals"]["by_measurement"] == {"ping": pings, "trace": traces}
+    assert pings == 14 * 2 * 3
+    manifest = (out / "manifest.txt").read_text()
+    assert f"ping: ICMP echo to 2 destinations (198.51.100.53, 203.0.113.80), {pings}" in manifest
