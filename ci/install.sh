@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything scamperlab needs on a fresh Debian/Ubuntu machine, as root:
 # Debian's scamper and Mininet (for mnexec), iproute2, iptables (the delay fallback
-# without sch_netem), and a virtualenv in .venv
+# without sch_netem), tcpdump (audits), and a virtualenv in .venv
 # with scamperlab and its test/dev/docs extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv; do
+for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv tcpdump; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pick_python() {

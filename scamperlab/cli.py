@@ -424,6 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+    from scamperlab.audit.cli import add_parser as add_audit_parser
+
+    add_audit_parser(sub, lab_opts)
+
     check = sub.add_parser("check", help="validate a topology file")
     check.add_argument("topology")
     check.set_defaults(func=cmd_check)
@@ -443,8 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, tail = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
     if tail is not None:
-        if args.cmd != "run":
-            build_parser().error("'--' is only for 'scamperlab run TOPOLOGY -- COMMAND'")
+        if args.cmd not in ("run", "audit"):
+            build_parser().error("'--' is only for 'scamperlab run|audit TOPOLOGY -- COMMAND'")
         args.command = [*args.command, *tail]
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s"

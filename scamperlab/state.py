@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -106,6 +107,9 @@ class LabState:
     processes: dict[int, TrackedProcess] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     _lock_fd: int | None = None
+    # The loop thread (VP supervision) and the main thread (start-up, audits)
+    # both record processes: one writer at a time, or a save can be lost.
+    _save_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
         check_lab_name(self.name)
@@ -153,22 +157,30 @@ class LabState:
         return fd
 
     def track(self, kind: str, name: str, pid: int) -> None:
-        self.processes[pid] = TrackedProcess(pid, process_starttime(pid), kind, name)
-        self.save()
-
-    def untrack(self, pid: int) -> None:
-        if self.processes.pop(pid, None) is not None:
+        with self._save_lock:
+            self.processes[pid] = TrackedProcess(pid, process_starttime(pid), kind, name)
             self.save()
 
+    def untrack(self, pid: int) -> None:
+        with self._save_lock:
+            if self.processes.pop(pid, None) is not None:
+                self.save()
+
     def save(self) -> None:
-        if not self.dir.exists():
-            return
-        data = dict(
-            self.info, name=self.name, processes=[asdict(p) for p in self.processes.values()]
-        )
-        tmp = self.dir / "state.json.tmp"
-        tmp.write_text(json.dumps(data, indent=1, default=str))
-        tmp.replace(self.dir / "state.json")
+        with self._save_lock:
+            if not self.dir.exists():
+                return
+            data = dict(
+                self.info,
+                name=self.name,
+                processes=[asdict(p) for p in list(self.processes.values())],
+            )
+            tmp = self.dir / "state.json.tmp"
+            try:
+                tmp.write_text(json.dumps(data, indent=1, default=str))
+                tmp.replace(self.dir / "state.json")
+            except FileNotFoundError:
+                pass  # the directory went away: the lab is being removed
 
     def release(self) -> None:
         """Remove the lab's directory (sockets, logs, state) and give up the lock.

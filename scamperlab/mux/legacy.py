@@ -52,6 +52,9 @@ RESULT_TYPE = {
 
 # (command, option) -> the unit 20211212 reads that option in
 _UNITS: dict[tuple[str, str], tuple[str, Decimal]] = {
+    # 20211212 reads the digits after the point of ping -i as tenths whatever
+    # their number ("0.05" waits half a second): one decimal digit only.
+    ("ping", "-i"): ("tenths of seconds", Decimal(10)),
     ("ping", "-W"): ("seconds", Decimal(1)),
     ("trace", "-w"): ("seconds", Decimal(1)),
     ("trace", "-W"): ("1/100 seconds", Decimal(100)),
@@ -90,6 +93,8 @@ def translate_durations(line: str, version: str = "20211212") -> str:
                 f"{word} {option} {value}s: scamper {version} takes {option} in whole {name};"
                 " this value needs scamper 20230224 or later"
             )
+        if scale == 10:
+            return f"{option} {amount / 10:.1f}"
         return f"{option} {int(amount)}"
 
     return word + " " + _DURATION_RE.sub(convert, " " + rest)[1:] if rest else line

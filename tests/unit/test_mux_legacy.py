@@ -19,7 +19,9 @@ from scamperlab.scamper.warts import uudecode_object
     ("modern", "old"),
     [
         ("ping -c 1 -W 5.0s 192.0.2.1", "ping -c 1 -W 5 192.0.2.1"),
-        ("ping -i 1.0s -W 2s 192.0.2.1", "ping -i 1.0s -W 2 192.0.2.1"),
+        ("ping -i 1.0s -W 2s 192.0.2.1", "ping -i 1.0 -W 2 192.0.2.1"),
+        ("ping -i 0.5s 192.0.2.1", "ping -i 0.5 192.0.2.1"),
+        ("ping -i 2s 192.0.2.1", "ping -i 2.0 192.0.2.1"),
         ("trace -w 3.0s -W 0.25s 192.0.2.1", "trace -w 3 -W 25 192.0.2.1"),
         ("tracelb -W 1.5s 192.0.2.1", "tracelb -W 150 192.0.2.1"),
         (
@@ -37,6 +39,8 @@ def test_durations_are_put_in_old_units(modern: str, old: str) -> None:
 def test_a_duration_old_scamper_cannot_express_is_refused() -> None:
     with pytest.raises(UnsupportedByOldScamper, match="whole seconds"):
         translate_durations("ping -W 1.5s 192.0.2.1")
+    with pytest.raises(UnsupportedByOldScamper, match="tenths of seconds"):
+        translate_durations("ping -i 0.05s 192.0.2.1")
 
 
 @pytest.mark.parametrize("size", [0, 1, 44, 45, 46, 90, 500])
