@@ -12,7 +12,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in scamper mininet iputils-ping iproute2 procps util-linux python3-venv; do
+for pkg in scamper mininet iputils-ping iproute2 procps util-linux python3-venv openssh-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pick_python() {
@@ -29,6 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq
   # Mininet pulls in Open vSwitch; the lab does not use it, so don't start it.
+  # openssh-server is for labs' controller hosts (--ssh): the lab runs its own sshd.
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 PY=$(pick_python)
