@@ -115,7 +115,7 @@ def _deploy(args: argparse.Namespace) -> int:
     # Which non-standard modules the script needs: the remote must have every one.
     report = check_script(script, args.target_version or latest_version())
     modules = sorted(report.third_party)
-    if any(f.kind == "import" and "scamperlab" in f.message for f in report.findings):
+    if any(f.kind == "scamperlab" for f in report.findings):
         _print_report(report, str(script))
         raise DeployError(
             "the script imports scamperlab, which Ark does not have: use the scamper module",

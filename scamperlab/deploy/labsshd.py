@@ -174,7 +174,9 @@ def _sshd_config(with_python: bool) -> str:
         "PrintMotd no",
         "PrintLastLog no",
         "X11Forwarding no",
-        "AllowTcpForwarding no",
+        # Forwarding only to this sshd itself: enough to test ProxyJump, no way out of the lab.
+        "AllowTcpForwarding local",
+        f"PermitOpen 127.0.0.1:{INNER_PORT}",
         "AllowAgentForwarding no",
         "Subsystem sftp internal-sftp",
         "LogLevel INFO",

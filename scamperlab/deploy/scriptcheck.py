@@ -84,7 +84,7 @@ class Finding:
     path: str
     line: int
     message: str
-    kind: str = "api"  # api | import | syntax
+    kind: str = "api"  # api | import | scamperlab | syntax
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -435,7 +435,7 @@ def check_script(
                         line,
                         f"imports {module}: Ark has no scamperlab; a deployed script may only"
                         " need the scamper module (from scamper import ScamperCtrl)",
-                        "import",
+                        "scamperlab",
                     )
                 )
             elif kind == "third-party":
