@@ -85,9 +85,8 @@ def test_a_renamed_parameter_is_flagged_with_its_new_name(tmp_path: Path) -> Non
     script = write(tmp_path / "rr.py", RENAMED)
     assert messages(script, "20260420") == []
     [message] = messages(script, "20260902")
-    assert (
-        message
-        == "do_ping(): no parameter recordroute= in scamper 20260902: it is called ip_rr= in 20260902"
+    assert message == (
+        "do_ping(): no parameter recordroute= in scamper 20260902: it is called ip_rr= in 20260902"
     )
     done = cli("check", str(script), "--target-version", "20260902")
     assert done.returncode == 1
@@ -139,7 +138,7 @@ def test_imports_ark_will_not_have(tmp_path: Path) -> None:
     kinds = {(f.path, f.kind) for f in report.findings}
     assert ("s.py", "scamperlab") in kinds
     assert report.third_party == {"numpy": "python3-numpy", "yaml": "python3-yaml"}
-    assert any("helpers/__init__.py" == f.path for f in report.findings)
+    assert any(f.path == "helpers/__init__.py" for f in report.findings)
     assert local_dependencies(script) == [tmp_path / "helpers"]
 
 
