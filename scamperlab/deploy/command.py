@@ -102,6 +102,12 @@ def _deploy(args: argparse.Namespace) -> int:
     script = Path(args.script)
     if not script.is_file():
         raise DeployError(f"{script}: no such file", status=2)
+    if args.target_version and args.target_version not in known_versions():
+        raise DeployError(
+            f"unknown scamper module version {args.target_version!r}: known versions are"
+            f" {', '.join(known_versions())}",
+            status=2,
+        )
     config_path = args.ssh_config
     host = args.host
     if args.lab:
@@ -187,8 +193,8 @@ def _run_there(
         if not report.ok:
             _print_report(report, str(script))
             raise DeployError(
-                f"the script uses scamper API names that module {version} on the remote host"
-                " does not have (above): fix them, or pass --no-check to run it anyway",
+                f"the script would fail with scamper module {version}, which the remote host"
+                " has (problems above): fix them, or pass --no-check to run it anyway",
                 status=1,
             )
     elif not args.no_check:
