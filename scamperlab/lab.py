@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scamperlab.deploy.labsshd import LabSshd, SshEndpoint
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
 from scamperlab.loopthread import LoopThread
@@ -37,6 +36,9 @@ from scamperlab.state import MAX_SOCKET_PATH, LabState, state_root
 from scamperlab.topology.loader import load_topology
 from scamperlab.topology.model import Topology, VantagePoint
 from scamperlab.topology.plan import LabPlan, NodePlan, make_plan
+
+if TYPE_CHECKING:
+    from scamperlab.deploy.labsshd import LabSshd, SshEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +295,8 @@ class Lab:
             time.sleep(0.1)
         report("VPs on the mux", total, total)
         if self.ssh:
+            from scamperlab.deploy.labsshd import LabSshd
+
             report("controller sshd", 0, 1)
             self._sshd = LabSshd(self.net, self.state, self.mux_path, self._loop)
             self.state.info["ssh"] = self._sshd.start().as_dict()

@@ -453,3 +453,21 @@ def test_ctrl_c_leaves_no_remote_process(ssh_lab: Lab, state_dir: Path, tmp_path
             break
         assert time.monotonic() < deadline, f"left running: {_controller_processes(ssh_lab)}"
         time.sleep(0.1)
+
+
+def test_the_controller_host_adds_no_way_out_of_the_lab(ssh_lab: Lab) -> None:
+    out = subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    host_addrs = [
+        line.split()[3].split("/")[0]
+        for line in out.splitlines()
+        if " lo " not in line and "scope global" in line
+    ]
+    for addr in host_addrs:
+        route = ssh_lab.run_in("controller", ["ip", "route", "get", addr])
+        assert route.returncode != 0, f"the controller has a route to {addr}: {route.stdout}"
+    # sshd listens on the controller's loopback only: a VP cannot reach it.
+    vp = ssh_lab.vps[0].name
+    probe = "import socket; socket.create_connection(('198.19.240.1', 22), timeout=2)"
+    reach = ssh_lab.run_in(vp, [sys.executable, "-c", probe])
+    assert reach.returncode != 0
+    assert "refused" in reach.stderr or "timed out" in reach.stderr, reach.stderr
