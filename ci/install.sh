@@ -13,7 +13,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv tcpdump; do
+for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv tcpdump openssh-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pick_python() {
@@ -29,8 +29,17 @@ if [ -z "$PY" ]; then need+=(python3.11 python3.11-venv); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq
-  # Mininet pulls in Open vSwitch; the lab does not use it, so don't start it.
+  # Mininet pulls in Open vSwitch and openssh-server is only for labs' controller
+  # hosts (--ssh, the lab runs its own sshd): neither system service is wanted, so
+  # Debian's policy-rc.d hook keeps packages from starting them while installing.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi
 fi
 PY=$(pick_python)
 

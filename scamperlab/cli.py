@@ -75,6 +75,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     argv += ["--name", name, str(Path(args.topology).resolve())]
     if args.scamper_prefix:
         argv += ["--scamper-prefix", args.scamper_prefix]
+    if args.ssh:
+        argv.append("--ssh")
     daemon = subprocess.Popen(
         argv,
         pass_fds=(write_fd,),
@@ -141,7 +143,9 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     start = time.monotonic()
     try:
-        lab = Lab.from_file(args.topology, name=args.name, scamper_prefix=args.scamper_prefix)
+        lab = Lab.from_file(
+            args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
+        )
     except SystemExit:
         return 0
     except ScamperlabError as exc:
@@ -275,6 +279,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                 t.add_row(target["name"], target["ipv4"], target["ipv6"])
             out.print(t)
         _print_links(state.get("links", []))
+        ssh = state.get("ssh")
+        if ssh:
+            out.print(
+                f"controller host: ssh -F {ssh['config']} {ssh['alias']}"
+                f" ({ssh['user']}@{ssh['host']}:{ssh['port']}, mux {ssh['mux']});"
+                f" deploy with: scamperlab deploy --lab {name} SCRIPT {{mux}}",
+                soft_wrap=True,
+            )
         for warning in state.get("warnings", []):
             console.print(f"[yellow]warning:[/] {warning}")
     return 0
@@ -309,7 +321,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     command: list[str] = args.command
     if not command:
         raise ScamperlabError("nothing to run: scamperlab run TOPOLOGY -- COMMAND [ARGS...]")
-    lab = Lab.from_file(args.topology, name=args.name, scamper_prefix=args.scamper_prefix)
+    lab = Lab.from_file(
+        args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
+    )
     with _progress() as bar:
         task = bar.add_task("starting", total=None)
         lab.start(
@@ -336,6 +350,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.topology.endswith(".py") or args.target_version:
+        from scamperlab.deploy.command import cmd_check_script
+
+        return cmd_check_script(args.topology, args.target_version)
     from scamperlab.topology.loader import load_topology
     from scamperlab.topology.plan import make_plan
 
@@ -395,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     def lab_opts(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", help="lab name (default: the topology's name)")
         p.add_argument("--scamper-prefix", help="use scamper/sc_remoted from DIR/bin")
+        p.add_argument(
+            "--ssh", action="store_true", help="also run an Ark controller host with sshd"
+        )
 
     up = sub.add_parser("up", help="bring a lab up and leave it running")
     up.add_argument("topology")
@@ -428,9 +449,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_parser(sub, lab_opts)
 
-    check = sub.add_parser("check", help="validate a topology file")
-    check.add_argument("topology")
+    check = sub.add_parser(
+        "check", help="validate a topology file, or check a script (.py) against a scamper version"
+    )
+    check.add_argument("topology", metavar="TOPOLOGY|SCRIPT.py")
+    check.add_argument("--target-version", help="scamper module version to check a script against")
     check.set_defaults(func=cmd_check)
+
+    from scamperlab.deploy.cli import add_deploy_parser
+
+    add_deploy_parser(sub)
 
     doctor = sub.add_parser("doctor", help="what scamperlab will use on this machine")
     doctor.add_argument("--scamper-prefix")
@@ -447,9 +475,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, tail = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
     if tail is not None:
-        if args.cmd not in ("run", "audit"):
+        if args.cmd == "deploy":
+            args.args = [*args.args, *tail]
+        elif args.cmd not in ("run", "audit"):
             build_parser().error("'--' is only for 'scamperlab run|audit TOPOLOGY -- COMMAND'")
-        args.command = [*args.command, *tail]
+        else:
+            args.command = [*args.command, *tail]
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s"
     )

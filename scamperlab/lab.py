@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scamperlab.emulation.delay import shaping_summary
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
@@ -37,6 +37,9 @@ from scamperlab.state import MAX_SOCKET_PATH, LabState, state_root
 from scamperlab.topology.loader import load_topology
 from scamperlab.topology.model import Topology, VantagePoint
 from scamperlab.topology.plan import LabPlan, NodePlan, make_plan
+
+if TYPE_CHECKING:
+    from scamperlab.deploy.labsshd import LabSshd, SshEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ class Lab:
         state_dir: str | Path | None = None,
         source: str | Path | None = None,
         appear_timeout: float = 20.0,
+        ssh: bool = False,
     ) -> None:
         self.topology = topology
         self.name = name or topology.name
@@ -100,6 +104,9 @@ class Lab:
         self._status_lock = threading.Lock()
         self._old_sigterm: Any = None
         self.started_at: float | None = None
+        # An "Ark controller" host with sshd (scamperlab.deploy.labsshd), on request.
+        self.ssh = ssh or topology.controller.ssh
+        self._sshd: LabSshd | None = None
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> Lab:
@@ -144,6 +151,11 @@ class Lab:
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
         return subprocess.run(self.net.in_node(node, argv), check=False, **kwargs)
+
+    @property
+    def ssh_endpoint(self) -> SshEndpoint | None:
+        """How to log in to the lab's controller host (None unless the lab has one)."""
+        return self._sshd.endpoint if self._sshd is not None else None
 
     def vp_pid(self, name: str) -> int | None:
         assert self._supervisor is not None
@@ -283,6 +295,12 @@ class Lab:
                 )
             time.sleep(0.1)
         report("VPs on the mux", total, total)
+        if self.ssh:
+            from scamperlab.deploy.labsshd import LabSshd
+
+            report("controller sshd", 0, 1)
+            self._sshd = LabSshd(self.net, self.state, self.mux_path, self._loop)
+            self.state.info["ssh"] = self._sshd.start().as_dict()
         self._save_status()
 
     async def _attach(self, registry: VpRegistry | None) -> None:
@@ -382,6 +400,9 @@ class Lab:
         """Remove every process, namespace, socket and file of the lab. Safe to call twice."""
         blocked = self._block_signals()
         try:
+            if self._sshd is not None:
+                self._sshd.stop()
+                self._sshd = None
             if self._loop is not None:
                 with contextlib.suppress(Exception):
                     self._loop.call(self._detach(), timeout=10)

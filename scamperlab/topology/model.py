@@ -133,6 +133,8 @@ class Controller(_Strict):
     """Where sc_remoted runs; VPs reach it over a management network of their own."""
 
     port: int = Field(default=31337, ge=1, le=65535)
+    # Also run an OpenSSH server there, as Ark's controller host (see docs/deploy.md).
+    ssh: bool = False
 
 
 class Defaults(_Strict):
