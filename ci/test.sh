@@ -13,6 +13,8 @@ echo "== mkdocs build --strict"
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT
 .venv/bin/mkdocs build --strict --quiet -d "$site"
+echo "== example user project (examples/userproject), in a lab"
+SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/python -m pytest -q -p no:cacheprovider examples/userproject
 echo "== pytest"
 # Integration tests must run here: a missing prerequisite fails instead of skipping.
 SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/pytest -q -p no:cacheprovider "$@"
