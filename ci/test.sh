@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/install.sh
 
-echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples
-echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples
+echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples ci
+echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples ci
 echo "== mypy --strict";       .venv/bin/mypy scamperlab
 export NO_MKDOCS_2_WARNING=1
 echo "== mkdocs build --strict"
