@@ -115,10 +115,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     # After every fixture of the test is gone: a module's labs end with its last test.
-    yield
-    module = _module_of(item)
-    if nextitem is None or _module_of(nextitem) != module:
-        item.config.stash[_POOL].close(lambda key: key[1] == ("module", module))
+    try:
+        yield
+    finally:
+        module = _module_of(item)
+        if nextitem is None or _module_of(nextitem) != module:
+            item.config.stash[_POOL].close(lambda key: key[1] == ("module", module))
 
 
 def _module_of(item: pytest.Item) -> str:
@@ -223,6 +225,18 @@ class LabPool:
         self.labs[(topology, key)] = lab
         return lab
 
+    def session_lab(self, topology: str | Path | None = None) -> Lab:
+        """The lab that tests of session scope get for ``topology``.
+
+        ``topology`` is resolved like the ini option (relative to the rootdir,
+        or a built-in name); without it, the command line's or ini's topology.
+        """
+        if topology is None:
+            path = self.topology(None, self.config.rootpath)
+        else:
+            path = self._resolve(str(topology), self.config.rootpath)
+        return self.get(path, ("session", ""))
+
     def close(self, which: Callable[[tuple[Path, tuple[str, str]]], bool]) -> None:
         for key in [k for k in self.labs if which(k)]:
             self.labs.pop(key).stop()
@@ -313,9 +327,9 @@ def scamperlab_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
 def scamperlab_pool(request: pytest.FixtureRequest) -> LabPool:
     """The labs of this test process, for fixtures of wider scope than a test.
 
-    ``scamperlab_pool.get(path, ("session", ""))`` returns the session's lab
-    for a topology file (the one ``scamperlab_lab`` gives tests of session
-    scope), so a session-scoped fixture can prepare something in it once.
+    ``scamperlab_pool.session_lab("topology.yaml")`` is the lab that
+    ``scamperlab_lab`` gives tests of session scope, so a session-scoped
+    fixture can prepare something in it once.
     """
     pool: LabPool = request.config.stash[_POOL]
     return pool

@@ -23,15 +23,16 @@ from typing import Any
 
 import pytest
 
+from scamperlab.state import process_starttime
 from tests.integration.conftest import ROOT, TINY
-from tests.integration.leftovers import Snapshot, root_links
+from tests.integration.leftovers import Snapshot, describe, processes_in, root_links
 
 pytest_plugins = ["pytester"]
 _roots = itertools.count()
 
 # Records, from inside the inner run, what each test's lab is (see the module docstring).
 RECORDER = """
-import json, os
+import json, os, time
 import pytest
 
 
@@ -48,6 +49,7 @@ def _record(item, lab, when):
         "namespaces": sorted(set(lab.net.namespace_ids().values())),
         "processes": {str(p.pid): p.starttime for p in lab.state.processes.values()},
         "worker": os.environ.get("PYTEST_XDIST_WORKER"),
+        "ticks": int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK")) + 1,
     }
     with open(os.environ["PLUGIN_RECORD"], "a") as f:
         f.write(json.dumps(row) + "\\n")
@@ -95,9 +97,20 @@ class Inner:
     def assert_nothing_left(self, links_before: set[str], state_root: Path) -> None:
         for lab in {r["lab"] for r in self.records}:
             rows = [r for r in self.records if r["lab"] == lab]
+            # The kernel hands a freed namespace's inode number to the next namespace
+            # made on this machine (another lab, perhaps another user's): only a
+            # process that was already running while the lab was up can be its leftover.
+            last_seen = max(r["ticks"] for r in rows)
+            namespaces = {ns for r in rows for ns in r["namespaces"]}
+            left = [
+                describe(pid)
+                for pid in processes_in(namespaces)
+                if (process_starttime(pid) or last_seen + 1) <= last_seen
+            ]
+            assert left == [], f"processes left in the namespaces of lab {lab}: {left}"
             processes = {int(pid): start for r in rows for pid, start in r["processes"].items()}
             Snapshot(
-                namespaces={ns for r in rows for ns in r["namespaces"]},
+                namespaces=set(),  # checked above
                 processes=processes,
                 state_dir=Path(rows[0]["state_dir"]),
                 links_before=links_before,
@@ -276,24 +289,83 @@ def test_marker_beats_option_beats_ini_and_the_default_is_ark_mini(
     assert {r["topology"] for r in done.records} == {"ark-mini.yaml"}
 
 
+def test_scope_and_state_directory_from_the_ini_file_or_the_environment(
+    pytester: pytest.Pytester, inner: Any, monkeypatch: pytest.MonkeyPatch, state_dir: Path
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_one(scamperlab_lab):
+            pass
+
+        def test_two(scamperlab_lab):
+            pass
+        """
+    )
+    from_ini = state_dir / f"i{next(_roots)}"
+    pytester.makeini(
+        "[pytest]\nscamperlab_topology = duo.yaml\nscamperlab_scope = function\n"
+        f"scamperlab_state_dir = {from_ini}\n"
+    )
+    done = inner(state=False, check_leftovers=False)
+    done.result.assert_outcomes(passed=2)
+    assert len(set(done.labs().values())) == 2
+    assert {Path(r["state_dir"]).parent for r in done.records} == {from_ini}
+    done.assert_nothing_left(root_links(), from_ini)
+    # The plugin made that root, so it removes it; a root it found stays.
+    assert not from_ini.exists()
+
+    from_env = state_dir / f"e{next(_roots)}"
+    from_env.mkdir()
+    monkeypatch.setenv("SCAMPERLAB_STATE_DIR", str(from_env))
+    pytester.makeini("[pytest]\nscamperlab_topology = duo.yaml\n")
+    done = inner(state=False, check_leftovers=False)
+    done.result.assert_outcomes(passed=2)
+    assert len(set(done.labs().values())) == 1
+    assert {Path(r["state_dir"]).parent for r in done.records} == {from_env}
+    done.assert_nothing_left(root_links(), from_env)
+    assert from_env.is_dir()
+
+
+def test_labs_of_a_killed_run_are_removed_by_the_next_run(
+    pytester: pytest.Pytester, inner: Any
+) -> None:
+    pytester.makepyfile(
+        """
+        import os, signal
+
+        def test_dies(scamperlab_lab):
+            os.kill(os.getpid(), signal.SIGKILL)  # no teardown at all
+        """
+    )
+    killed = inner("--scamperlab-topology", "tiny.yaml", check_leftovers=False)
+    assert killed.result.ret != 0
+    (row,) = [r for r in killed.records if r["when"] == "start"]
+    assert Path(row["state_dir"]).is_dir()  # left behind
+    pytester.makepyfile("def test_dies(scamperlab_lab):\n    pass\n")
+    inner("--scamperlab-topology", "tiny.yaml").result.assert_outcomes(passed=1)
+    killed.assert_nothing_left(root_links(), Path(row["state_dir"]).parent)
+
+
 def test_wider_fixtures_get_the_session_lab_through_the_pool(
     pytester: pytest.Pytester, inner: Any
 ) -> None:
     pytester.makeconftest(
         RECORDER
         + """
-from pathlib import Path
-
 @pytest.fixture(scope="session")
 def prepared(scamperlab_pool):
-    lab = scamperlab_pool.get(Path("tiny.yaml").resolve(), ("session", ""))
-    return lab.name
+    return scamperlab_pool.session_lab("tiny.yaml").name
+
+
+@pytest.fixture(scope="session")
+def configured(scamperlab_pool):
+    return scamperlab_pool.session_lab().name
 """
     )
     pytester.makepyfile(
         """
-        def test_same(prepared, scamperlab_lab):
-            assert prepared == scamperlab_lab.name
+        def test_same(prepared, configured, scamperlab_lab):
+            assert prepared == configured == scamperlab_lab.name
         """
     )
     inner("--scamperlab-topology", "tiny.yaml").result.assert_outcomes(passed=1)
