@@ -159,6 +159,7 @@ class Lab:
         its departure and open channels to it are closed, as on Ark.
         """
         assert self._loop is not None and self._supervisor is not None, "the lab is not running"
+        self._check_vp(name)
         supervisor = self._supervisor
         self._loop.call(_in_loop(lambda: supervisor.hold(name)))
         self._wait_presence(name, False, timeout)
@@ -166,13 +167,16 @@ class Lab:
     def restart_vp(self, name: str, timeout: float = 30.0) -> None:
         """Start a VP that :meth:`kill_vp` stopped; returns once it is on the mux again."""
         assert self._loop is not None and self._supervisor is not None, "the lab is not running"
+        self._check_vp(name)
         supervisor = self._supervisor
         self._loop.call(_in_loop(lambda: supervisor.release(name)))
         self._wait_presence(name, True, timeout)
 
-    def _wait_presence(self, name: str, present: bool, timeout: float) -> None:
+    def _check_vp(self, name: str) -> None:
         if name not in self.plan.nodes or self.plan.nodes[name].kind != "vp":
             raise KeyError(f"no VP named {name!r} in lab {self.name!r}")
+
+    def _wait_presence(self, name: str, present: bool, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while (name in self._present) != present:
             if time.monotonic() > deadline:
@@ -222,6 +226,9 @@ class Lab:
         if self._supervisor is not None:
             for name in sorted(self._supervisor.held):
                 self.restart_vp(name)
+            # A VP killed from outside (os.kill) is restarted by the supervisor: wait for it too.
+            for vp in self.topology.vps:
+                self._wait_presence(vp.name, True, 30.0)
 
     # -- bring-up ------------------------------------------------------------
 
