@@ -88,10 +88,17 @@ class LinkFaults:
         self.cut_links.add(link.index)
 
     def restore(self, link: LinkPlan) -> None:
-        """Undo a cut: the link gets the parameters it had, or was given while cut."""
+        """Undo a cut: the link gets the parameters it had, or was given while cut.
+
+        Neighbour entries that failed during the cut are flushed: otherwise the
+        first packets after the restore wait up to a second for the kernel's
+        next ARP/ND retry, and a test that pings right away fails at random.
+        """
         if link.index in self.cut_links:
             self.cut_links.discard(link.index)
             shape_link(self.net, link, self.current(link))
+            for end in (link.a, link.b):
+                self.net.run(end.node, ["ip", "neigh", "flush", "dev", end.name], "link restore")
 
     def shape(self, link: LinkPlan, params: LinkParams) -> LinkChange:
         self.params[link.index] = params
