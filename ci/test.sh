@@ -5,14 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/install.sh
 
-echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples
-echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples
+echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples ci
+echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples ci
 echo "== mypy --strict";       .venv/bin/mypy scamperlab
 export NO_MKDOCS_2_WARNING=1
 echo "== mkdocs build --strict"
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT
 .venv/bin/mkdocs build --strict --quiet -d "$site"
+echo "== example user project (examples/userproject), in a lab"
+SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/python -m pytest -q -p no:cacheprovider examples/userproject
 echo "== pytest"
 # Integration tests must run here: a missing prerequisite fails instead of skipping.
 SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/pytest -q -p no:cacheprovider "$@"

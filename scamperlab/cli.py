@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scamperlab import __version__
 from scamperlab.errors import LabStateError, ScamperlabError
 from scamperlab.state import (
     check_lab_name,
@@ -408,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="An emulated Ark from a topology file: real scamper VPs, sc_remoted, a mux.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the lab does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     def lab_opts(p: argparse.ArgumentParser) -> None:

@@ -23,6 +23,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from scamperlab.emulation.delay import shaping_summary
+from scamperlab.emulation.faults import LinkChange, LinkFaults
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
 from scamperlab.loopthread import LoopThread
@@ -35,8 +36,8 @@ from scamperlab.processes.remoted import Remoted, scan_vp_sockets
 from scamperlab.processes.vantage import VpSupervisor
 from scamperlab.state import MAX_SOCKET_PATH, LabState, state_root
 from scamperlab.topology.loader import load_topology
-from scamperlab.topology.model import Topology, VantagePoint
-from scamperlab.topology.plan import LabPlan, NodePlan, make_plan
+from scamperlab.topology.model import LinkParams, Topology, VantagePoint
+from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan, make_plan
 
 if TYPE_CHECKING:
     from scamperlab.deploy.labsshd import LabSshd, SshEndpoint
@@ -103,6 +104,7 @@ class Lab:
         self._present: set[str] = set()
         self._status_lock = threading.Lock()
         self._old_sigterm: Any = None
+        self._link_faults: LinkFaults | None = None
         self.started_at: float | None = None
         # An "Ark controller" host with sshd (scamperlab.deploy.labsshd), on request.
         self.ssh = ssh or topology.controller.ssh
@@ -160,6 +162,86 @@ class Lab:
     def vp_pid(self, name: str) -> int | None:
         assert self._supervisor is not None
         return self._supervisor.vps[name].pid
+
+    # -- faults, for tests (see scamperlab.pytest_plugin) ---------------------
+
+    def kill_vp(self, name: str, timeout: float = 30.0) -> None:
+        """Kill a VP's scamper and keep it down until :meth:`restart_vp`.
+
+        Returns once sc_remoted has dropped the VP, so the mux has announced
+        its departure and open channels to it are closed, as on Ark.
+        """
+        assert self._loop is not None and self._supervisor is not None, "the lab is not running"
+        self._check_vp(name)
+        supervisor = self._supervisor
+        self._loop.call(_in_loop(lambda: supervisor.hold(name)))
+        self._wait_presence(name, False, timeout)
+
+    def restart_vp(self, name: str, timeout: float = 30.0) -> None:
+        """Start a VP that :meth:`kill_vp` stopped; returns once it is on the mux again."""
+        assert self._loop is not None and self._supervisor is not None, "the lab is not running"
+        self._check_vp(name)
+        supervisor = self._supervisor
+        self._loop.call(_in_loop(lambda: supervisor.release(name)))
+        self._wait_presence(name, True, timeout)
+
+    def _check_vp(self, name: str) -> None:
+        if name not in self.plan.nodes or self.plan.nodes[name].kind != "vp":
+            raise KeyError(f"no VP named {name!r} in lab {self.name!r}")
+
+    def _wait_presence(self, name: str, present: bool, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while (name in self._present) != present:
+            if time.monotonic() > deadline:
+                what = "back on" if present else "gone from"
+                raise LabStateError(f"VP {name} not {what} sc_remoted after {timeout:g} s")
+            time.sleep(0.05)
+
+    def link(self, a: str, b: str) -> LinkPlan:
+        """The link between nodes ``a`` and ``b`` (in either order)."""
+        for link in self.plan.links:
+            if {link.a.node, link.b.node} == {a, b}:
+                return link
+        raise KeyError(f"no link between {a!r} and {b!r} in lab {self.name!r}")
+
+    @property
+    def _links(self) -> LinkFaults:
+        assert self.net is not None, "the lab is not running"
+        if self._link_faults is None:
+            self._link_faults = LinkFaults(self.net)
+        return self._link_faults
+
+    def cut_link(self, a: str, b: str) -> None:
+        """Drop every packet on the link between ``a`` and ``b``, both ways, until restored."""
+        self._links.cut(self.link(a, b))
+
+    def restore_link(self, a: str, b: str) -> None:
+        self._links.restore(self.link(a, b))
+
+    def set_link(self, a: str, b: str, **changes: Any) -> LinkChange:
+        """Change ``delay``, ``jitter``, ``loss`` or ``bandwidth`` of a link (others unchanged).
+
+        Where the kernel cannot apply a parameter, the returned change says so
+        in ``unapplied`` and ``reason``, and the reason joins :attr:`warnings`.
+        """
+        link = self.link(a, b)
+        current = self._links.current(link)
+        fields = {k: getattr(current, k) for k in LinkParams.model_fields}
+        change = self._links.shape(link, LinkParams.model_validate(fields | changes))
+        if change.reason is not None:
+            self._warn(change.reason)
+        return change
+
+    def reset_faults(self) -> None:
+        """Undo every fault: links as in the topology file, killed VPs back on the mux."""
+        if self._link_faults is not None:
+            self._link_faults.reset(self.plan.links)
+        if self._supervisor is not None:
+            for name in sorted(self._supervisor.held):
+                self.restart_vp(name)
+            # A VP killed from outside (os.kill) is restarted by the supervisor: wait for it too.
+            for vp in self.topology.vps:
+                self._wait_presence(vp.name, True, 30.0)
 
     # -- bring-up ------------------------------------------------------------
 
@@ -417,6 +499,7 @@ class Lab:
             if self.net is not None:
                 self.net.stop()
                 self.net = None
+            self._link_faults = None
             self.state.release()
         finally:
             self._restore_signals(blocked)
@@ -458,6 +541,10 @@ class Lab:
             signal.signal(signal.SIGTERM, self._old_sigterm)
             self._old_sigterm = None
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+async def _in_loop(call: Callable[[], None]) -> None:
+    call()
 
 
 @contextlib.contextmanager

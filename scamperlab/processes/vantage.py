@@ -63,6 +63,8 @@ class VpSupervisor:
     sockets: dict[str, set[Path]] = field(default_factory=dict)  # latest scan, by VP name
     loop: asyncio.AbstractEventLoop | None = None
     stopping: bool = False
+    # VPs a test has killed on purpose: not restarted until released.
+    held: set[str] = field(default_factory=set)
 
     def start_all(self, rates: dict[str, int]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -115,6 +117,9 @@ class VpSupervisor:
         how = f"exited with status {code}" if code >= 0 else f"was killed by signal {-code}"
         vp.last_problem = f"scamper {how}" + (f": {tail}" if tail else "")
         self.on_event("vp-died", vp.name, vp.last_problem)
+        if vp.name in self.held:
+            vp.state = "stopped"
+            return
         self._schedule_restart(vp)
 
     def _schedule_restart(self, vp: VpProcess) -> None:
@@ -133,6 +138,29 @@ class VpSupervisor:
         self.on_event("vp-restarted", vp.name, f"restart #{vp.restarts}")
         self._spawn(vp)
 
+    def hold(self, name: str) -> None:
+        """Kill a VP and keep it down until :meth:`release` (called in the loop's thread)."""
+        vp = self.vps[name]
+        self.held.add(name)
+        if vp._restart_handle is not None:
+            vp._restart_handle.cancel()
+            vp._restart_handle = None
+        if vp.proc is not None and vp.proc.poll() is None:
+            # _exited() notices the death through the pidfd, as for any crash.
+            vp.proc.kill()
+        else:
+            vp.state = "stopped"
+
+    def release(self, name: str) -> None:
+        """Start a held VP again (called in the loop's thread)."""
+        vp = self.vps[name]
+        self.held.discard(name)
+        if vp.proc is None or vp.proc.poll() is not None:
+            self._unwatch(vp)
+            vp.restarts += 1
+            self.on_event("vp-restarted", vp.name, f"restart #{vp.restarts}")
+            self._spawn(vp)
+
     def fresh_sockets(self, name: str) -> set[Path]:
         """Sockets of ``name`` that the VP's current scamper may own."""
         vp = self.vps.get(name)
@@ -148,6 +176,9 @@ class VpSupervisor:
         present = {name for name in sockets if self.fresh_sockets(name)}
         now = time.monotonic()
         for vp in self.vps.values():
+            if vp.name in self.held:
+                vp.state, vp.up_since = "stopped", None
+                continue
             if vp.name in present:
                 if vp.state != "up":
                     vp.state = "up"

@@ -1,0 +1,97 @@
+"""Build scamperlab's sdist and wheel, install the wheel in a clean venv, and use it.
+
+    python ci/package_check.py [--keep]
+
+What a user gets from ``pip install scamperlab`` must work without this
+checkout: the package imports, ``scamperlab --version`` runs, the pytest
+plugin is registered through its entry point, and the built-in topology is
+a real file inside the package. Run by tox's ``packaging`` environment and
+by the test suite. Needs the package registry (build backend, dependencies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(argv: list[str], cwd: Path) -> str:
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def check(work: Path) -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    dist = work / "dist"
+    # setuptools writes egg-info next to the sources: build from a copy, so the
+    # checkout is left as it was.
+    src = work / "src"
+    junk = shutil.ignore_patterns(".*", "*.egg-info", "build", "dist", "site", "__pycache__")
+    shutil.copytree(ROOT, src, symlinks=True, ignore=junk)
+    # Without --sdist/--wheel, build makes the sdist and then the wheel from it:
+    # what is missing from the sdist is missing from the wheel too.
+    run([sys.executable, "-m", "build", "--outdir", str(dist), str(src)], work)
+    wheels = list(dist.glob("scamperlab-*.whl"))
+    sdists = list(dist.glob("scamperlab-*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in dist.iterdir())
+    print(f"built {sdists[0].name} and {wheels[0].name}")
+
+    venv = work / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], work)
+    python, bindir = venv / "bin" / "python", venv / "bin"
+    run([str(python), "-m", "pip", "install", "-q", str(wheels[0]), "pytest"], work)
+
+    # From the temporary directory, so that this checkout cannot be imported instead.
+    probe = (
+        "import importlib.metadata as m, pathlib, scamperlab, scamperlab.pytest_plugin as p;"
+        "print(scamperlab.__file__);"
+        "print([e.value for e in m.entry_points(group='pytest11', name='scamperlab')]);"
+        "t = p.BUILTIN_TOPOLOGIES / 'ark-mini.yaml';"
+        "print(t.is_file() and not t.is_symlink())"
+    )
+    where, entry, topology = run([str(python), "-c", probe], work).split("\n")[:3]
+    assert where.startswith(str(venv)), f"imported {where}, not the installed package"
+    assert entry == "['scamperlab.pytest_plugin']", entry
+    assert topology == "True", "the built-in topology is missing from the wheel"
+    print(f"import scamperlab: ok ({where})")
+
+    out = run([str(bindir / "scamperlab"), "--version"], work).strip()
+    assert out == f"scamperlab {version}", out
+    print(f"scamperlab --version: {out}")
+
+    builtin = Path(where).parent / "data" / "topologies" / "ark-mini.yaml"
+    run([str(bindir / "scamperlab"), "check", str(builtin)], work)
+    assert builtin.read_bytes() == (ROOT / "topologies" / "ark-mini.yaml").read_bytes()
+
+    help_text = run([str(python), "-m", "pytest", "--help"], work)
+    assert "--scamperlab-topology" in help_text, "the pytest plugin is not registered"
+    print("pytest plugin: registered through the pytest11 entry point")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the build and venv directory")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="scamperlab-package-"))
+    try:
+        check(work)
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print("package check: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
