@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -37,7 +38,17 @@ def lab(state_dir: Path) -> Iterator[Lab]:
 
 def measure(lab: Lab, jobs: list[tuple[str, str, dict[str, object]]]) -> list[object]:
     """Run (vp, kind, options) jobs through the mux; every result, or fail."""
-    ctrl = ScamperCtrl(mux=str(lab.mux_path))
+    wanted = {vp for vp, _, _ in jobs}
+    deadline = time.monotonic() + 60
+    while True:
+        # A VP restarted by the lab (a loaded CI machine) is briefly off the mux.
+        ctrl = ScamperCtrl(mux=str(lab.mux_path))
+        if wanted <= {vp.name for vp in ctrl.vps()}:
+            break
+        del ctrl
+        events = [f"{e.kind} {e.vp}: {e.message}" for e in lab.events]
+        assert time.monotonic() < deadline, f"VPs {wanted} not on the mux; lab events: {events}"
+        time.sleep(0.5)
     try:
         insts = {inst.name: inst for inst in ctrl.add_vps(ctrl.vps())}
         for vp, kind, options in jobs:
