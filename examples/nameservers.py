@@ -7,12 +7,13 @@ takes it from the VP's /etc/resolv.conf, as it would on an Ark node. The
 NS query is synchronous; the A/AAAA queries for the nameservers and the
 pings of their addresses are issued at once and collected with a timeout.
 
-scamper before 20240503 (Debian's and Ubuntu's 20211212) only queries A,
-AAAA, MX and PTR records: it refuses ``host -t NS`` and the module raises
-ScamperInstError. The script then reads the NS set the way a stub resolver
-can: a query for the zone (type A) returns the zone's SOA, whose MNAME is
-the primary nameserver; a query for that name's address returns, in its
-authority section, the NS records of the zone that holds it.
+Debian's and Ubuntu's scamper, 20211212, only queries A, AAAA, MX and PTR
+records: it refuses ``host -t NS`` and the module raises
+ScamperInstError. The script then finds the NS set as a stub resolver can:
+the resolver's answer for the zone (type A) carries the zone's SOA, whose
+MNAME is the primary nameserver; asked directly and non-recursively about
+its own address, the primary lists the zone's NS records in the authority
+section of its answer.
 """
 
 import sys
@@ -41,20 +42,20 @@ def find_nameservers(ctrl, inst, zone):
     except ScamperInstError as exc:
         print(
             f"{inst.name} refused an NS query ({exc}); this scamper only queries A, AAAA,"
-            " MX and PTR, so the NS set is read from authority sections instead",
+            " MX and PTR: asking the zone's primary nameserver instead",
             file=sys.stderr,
         )
     host = ctrl.do_dns(zone, qtype="A", inst=inst, sync=True)
-    found = zone_nses(host, zone)
-    if found:
-        return found
     soas = [rr.soa for rr in host.nss(["soa"]) if rr.soa is not None and bare(rr.name) == zone]
     if not soas:
-        rcode = host.rcode or "no answer"
-        print(f"{zone}: no SOA in the resolver's answer ({rcode}); is it a zone?")
+        print(f"{zone}: no SOA in the resolver's answer ({host.rcode or 'no answer'}); a zone?")
         sys.exit(1)
     primary = bare(soas[0].mname)
-    return zone_nses(ctrl.do_dns(primary, qtype="A", inst=inst, sync=True), zone) or {primary}
+    addrs = ctrl.do_dns(primary, qtype="A", inst=inst, sync=True).ans_addrs()
+    if not addrs:
+        return {primary}
+    auth = ctrl.do_dns(primary, qtype="A", server=addrs[0], rd=False, inst=inst, sync=True)
+    return zone_nses(auth, zone) or {primary}
 
 
 def main():
