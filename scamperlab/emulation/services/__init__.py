@@ -43,7 +43,7 @@ from scamperlab.topology.services import (
 ProcessSink = Callable[[str, str, int], None]  # (program, node, pid)
 Progress = Callable[[str, int, int], None]
 
-_PACKAGES = {"nsd": "nsd", "nsd-checkzone": "nsd", "unbound": "unbound", "nginx": "nginx"}
+_PACKAGES = {"nsd-checkzone": "nsd"}
 _SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
 # Bind mounts are started in parallel, this many at a time (one mnexec each).
 _MOUNT_BATCH = 64
@@ -99,6 +99,7 @@ class LabServices:
 
     def start(self, progress: Progress | None = None, timeout: float = 15.0) -> None:
         report: Progress = progress or (lambda _p, _d, _t: None)
+        self._check_programs()
         self.directory.mkdir(parents=True, exist_ok=True)
         report("resolv.conf", 0, 0)
         self._mount_resolv_confs()
@@ -113,6 +114,19 @@ class LabServices:
             self.on_process(server.program, server.node, server.proc.pid)
         self._wait_ready(timeout, lambda done: report("services", done, total))
         report("services", total, total)
+
+    def _check_programs(self) -> None:
+        """Name a missing server program before anything is started."""
+        kinds = {s.kind for t in self.net.plan.topology.targets for s in t.services}
+        needed = {
+            "dns-authoritative": ["nsd", "nsd-checkzone"],
+            "dns-resolver": ["unbound"],
+            "http": ["nginx"],
+            "https": ["nginx", "openssl"],
+        }
+        for kind in sorted(kinds):
+            for program in needed.get(kind, []):
+                find_program(program)
 
     def _mount_resolv_confs(self) -> None:
         plan = self.net.plan
