@@ -40,6 +40,7 @@ CASES = [
     ("ping_all.py", [WWW], True),
     ("event_driven.py", [FAR], False),
     ("demo_mux.py", [WWW], False),
+    ("nameservers.py", ["lab.example"], True),
 ]
 
 

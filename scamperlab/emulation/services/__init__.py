@@ -149,9 +149,9 @@ class LabServices:
                 (node, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
                 for node, argv in jobs[start : start + _MOUNT_BATCH]
             ]
-            for node, proc in batch:
-                out, _ = proc.communicate()
-                if proc.returncode != 0:
+            results = [(node, proc.communicate()[0], proc.returncode) for node, proc in batch]
+            for node, out, code in results:
+                if code != 0:
                     raise LabStartError(
                         f"could not give {node} its own /etc/resolv.conf:"
                         f" {out.decode(errors='replace').strip()}"
