@@ -13,7 +13,10 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv tcpdump openssh-server; do
+# Target services: nsd (authoritative DNS), unbound (resolver), nginx (HTTP/HTTPS),
+# openssl (the lab CA); curl and dig are the clients tests and users run in nodes.
+for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv tcpdump openssh-server \
+  nsd unbound nginx openssl curl bind9-dnsutils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pick_python() {
@@ -30,7 +33,8 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   apt-get update -qq
   # Mininet pulls in Open vSwitch and openssh-server is only for labs' controller
-  # hosts (--ssh, the lab runs its own sshd): neither system service is wanted, so
+  # hosts (--ssh, the lab runs its own sshd); nsd, unbound and nginx run only inside
+  # labs, each from its own configuration: none of these system services is wanted, so
   # Debian's policy-rc.d hook keeps packages from starting them while installing.
   policy=/usr/sbin/policy-rc.d
   own_policy=0

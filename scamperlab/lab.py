@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from scamperlab.emulation.delay import shaping_summary
 from scamperlab.emulation.faults import LinkChange, LinkFaults
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
+from scamperlab.emulation.services import LabServices
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
 from scamperlab.loopthread import LoopThread
 from scamperlab.mux.metadata import metadata_file, vp_attrs
@@ -96,6 +97,7 @@ class Lab:
         self.warnings: list[str] = []
         self.install: ScamperInstall | None = None
         self.net: EmulatedNetwork | None = None
+        self.services: LabServices | None = None
         self._remoted: Remoted | None = None
         self._supervisor: VpSupervisor | None = None
         self._loop: LoopThread | None = None
@@ -309,6 +311,11 @@ class Lab:
 
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self.state.path("logs").mkdir(exist_ok=True)
+        # Servers and each node's resolv.conf, before any scamper reads it.
+        self.services = LabServices(
+            self.net, self.state.path("services"), self.name, self.state.track
+        )
+        self.services.start(report)
         attrs = {
             vp.name: vp_attrs(vp, str(self.plan.nodes[vp.name].ipv6)) for vp in self.topology.vps
         }
@@ -496,6 +503,9 @@ class Lab:
             if self._remoted is not None:
                 self._remoted.stop()
                 self._remoted = None
+            if self.services is not None:
+                self.services.stop()
+                self.services = None
             if self.net is not None:
                 self.net.stop()
                 self.net = None

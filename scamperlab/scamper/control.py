@@ -715,6 +715,14 @@ class ScamperInst(NoInit):
         for task in candidates:
             if task._tag is not None and task._tag == userid:
                 return task
+        if kind == "ScamperHost" and not userid:
+            # scamper 20211212 does not record a host command's -U, so its tag never
+            # comes back; the result's dst is the nameserver, but its qname is the
+            # name the task asked for.
+            asked = str(getattr(obj, "qname", "")).rstrip(".").lower()
+            for task in candidates:
+                if str(task._dst).rstrip(".").lower() == asked:
+                    return task
         untagged = [t for t in candidates if t._tag is None]
         for task in untagged:
             if task._dst == dst:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from scamperlab.topology.model import Router, Target, Topology, VantagePoint
+from scamperlab.topology.services import check_services
 
 Loc = tuple[str | int, ...]
 
@@ -111,6 +112,7 @@ def check_topology(topo: Topology) -> list[Problem]:
         )
 
     problems.extend(_check_addresses(topo))
+    problems.extend(check_services(topo))
     return problems
 
 

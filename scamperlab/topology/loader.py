@@ -64,6 +64,26 @@ def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
     return line
 
 
+def _file_loc(data: Any, loc: Loc) -> Loc:
+    """``loc`` without the tags pydantic inserts for tagged unions (a service's ``kind``).
+
+    The file has ``services[0].port``; pydantic says ``services[0].http.port``.
+    """
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("kind") == part:
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
 def load_topology(path: str | Path) -> Topology:
     """Parse and validate ``path``; raise :class:`TopologyError` naming file, line and field."""
     path = Path(path)
@@ -94,8 +114,7 @@ def parse_topology(text: str, filename: str = "<topology>") -> Topology:
         topo = Topology.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if isinstance(p, str | int))
-        # pydantic appends the validator's type to the path for unions; drop what the file lacks.
+        loc = _file_loc(data, tuple(p for p in first["loc"] if isinstance(p, str | int)))
         msg = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             msg = "unknown field (check its spelling)"

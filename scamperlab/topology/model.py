@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from scamperlab.topology.services import Service, Zone
 from scamperlab.topology.units import DurationMs, Percent, RateMbit
 
 # scamper only sends, and sc_remoted only accepts, monitor names made of these.
@@ -118,7 +119,9 @@ class VantagePoint(_Host):
 
 
 class Target(_Host):
-    """A host that measurements aim at."""
+    """A host that measurements aim at, and that may run servers (see ``services``)."""
+
+    services: list[Service] = Field(default_factory=list)
 
     _name = field_validator("name")(_check_node_name)
 
@@ -152,6 +155,7 @@ class Topology(_Strict):
     vps: list[VantagePoint] = Field(min_length=1)
     targets: list[Target] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
+    zones: list[Zone] = Field(default_factory=list)
 
     _name = field_validator("name")(_check_node_name)
 

@@ -202,11 +202,16 @@ def path_between(plan: LabPlan, src: str, dst: str) -> list[str]:
     The same shortest-path rule the routes were computed with, so tests and
     users can predict a traceroute or the RTT a link delay should give.
     """
+    path: list[str] = nx.dijkstra_path(link_graph(plan), src, dst)
+    return path
+
+
+def link_graph(plan: LabPlan) -> nx.Graph:
+    """Every node and link, weighted as routes are chosen (delay, then hops)."""
     graph: nx.Graph = nx.Graph()
     for link in plan.links:
         graph.add_edge(link.a.node, link.b.node, weight=link.params.delay + _HOP_PENALTY_MS)
-    path: list[str] = nx.dijkstra_path(graph, src, dst)
-    return path
+    return graph
 
 
 def link_between(plan: LabPlan, a: str, b: str) -> LinkPlan:

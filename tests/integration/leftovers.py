@@ -14,6 +14,12 @@ def root_links() -> set[str]:
     return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
 
 
+def host_mounts() -> set[str]:
+    """The host's mounts (mount point and source): a lab mounts only in its own namespaces."""
+    lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    return {" ".join(line.split()[3:5]) for line in lines}
+
+
 def alive(pid: int, starttime: int | None) -> bool:
     from scamperlab.state import process_starttime
 
@@ -45,6 +51,7 @@ class Snapshot:
     processes: dict[int, int | None]
     state_dir: Path
     links_before: set[str]
+    mounts_before: set[str] | None = None
 
     def assert_gone(self) -> None:
         assert processes_in(self.namespaces) == [], "processes left in lab namespaces"
@@ -52,3 +59,5 @@ class Snapshot:
         assert left == [], f"lab processes still running: {left}"
         assert not self.state_dir.exists(), f"state directory left: {self.state_dir}"
         assert root_links() == self.links_before, "interfaces left in the host namespace"
+        if self.mounts_before is not None:
+            assert host_mounts() == self.mounts_before, "mounts changed in the host namespace"

@@ -41,6 +41,7 @@ CASES = [
     ("event_driven.py", [FAR], False),
     ("demo_mux.py", [WWW], False),
     ("survey.py", [WWW, FAR], False),
+    ("nameservers.py", ["lab.example"], True),
 ]
 
 

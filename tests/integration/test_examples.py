@@ -93,6 +93,7 @@ def test_examples_are_ark_scripts() -> None:
         "sync_ping.py",
         "ping_all.py",
         "event_driven.py",
+        "nameservers.py",
     ):
         assert expected in names
     for path in scripts:
@@ -171,3 +172,24 @@ def test_event_driven(state_dir: Path) -> None:
         rtts[m.group(1)] = float(m.group(2))
     assert sorted(rtts) == VP_NAMES
     assert all(0 < rtt < MAX_RTT_MS for rtt in rtts.values()), rtts
+
+
+def test_nameservers(state_dir: Path) -> None:
+    """NS set through the VP's resolver (or its fallback on 20211212), then A/AAAA and pings."""
+    lines = example("exns", state_dir, "nameservers.py", "lab.example")
+    m = re.fullmatch(
+        r"lab\.example: 2 nameservers from (\S+): ns1\.lab\.example, ns2\.lab\.example", lines[0]
+    )
+    assert m, lines
+    assert m.group(1) in VP_NAMES
+    rows = [line.split() for line in lines[1:]]
+    expected = {
+        "203.0.113.80": "ns1.lab.example",
+        "2001:db8:80::80": "ns1.lab.example",
+        "192.0.2.7": "ns2.lab.example",
+        "2001:db8:7::7": "ns2.lab.example",
+    }
+    assert {row[1]: row[0] for row in rows} == expected
+    assert all(row[3] == "ms" for row in rows), rows
+    delays = [float(row[2]) for row in rows]
+    assert delays == sorted(delays) and all(0 < d < MAX_RTT_MS for d in delays), delays
