@@ -22,6 +22,7 @@ Everything else passes through byte for byte.
 from __future__ import annotations
 
 import binascii
+import ipaddress
 import itertools
 import re
 import struct
@@ -108,6 +109,7 @@ class _Command:
     tag: int | None = None
     userid: int = 0
     refusal: str | None = None  # answered here, in order, with ERR
+    target: str = ""  # the last word: a destination address, or the name a host asks
 
 
 @dataclass
@@ -116,6 +118,7 @@ class _Task:
     word: str
     tag: int | None
     userid: int
+    target: str
 
 
 class LegacyChannel:
@@ -156,7 +159,7 @@ class LegacyChannel:
                 self._waiting.append(_Command(word, refusal=str(exc)))
                 to_client += self._answer_refusals()
                 continue
-            command = _Command(word, userid=command_userid(line))
+            command = _Command(word, userid=command_userid(line), target=_asked(word, line))
             if word in TAGGABLE:
                 command.tag = next(self._tags)
                 line = tag_command(line, command.tag)
@@ -204,7 +207,11 @@ class LegacyChannel:
             command = self._waiting.popleft()
             m = re.match(rb"OK id-(\d+)", line)
             if command.word is not None and m is not None:
-                self._open.append(_Task(int(m.group(1)), command.word, command.tag, command.userid))
+                self._open.append(
+                    _Task(
+                        int(m.group(1)), command.word, command.tag, command.userid, command.target
+                    )
+                )
             return raw + self._answer_refusals()
         return raw
 
@@ -240,8 +247,41 @@ class LegacyChannel:
         for task in candidates:
             if task.tag is not None and task.tag == userid:
                 return task
-        untagged = [t for t in candidates if t.tag is None]
-        return untagged[0] if untagged else None
+        # No tag came back (20211212 does not record a host command's -U): match
+        # what was asked — a host result's qname, anything else's destination.
+        if rtype == RESULT_TYPE["host"]:
+            # str(): qtype is an enum whose format() would give its number
+            target = str(getattr(obj, "qtype", "")) + " " + str(getattr(obj, "qname", ""))
+        else:
+            target = str(getattr(obj, "dst", ""))
+        for task in candidates:
+            if task.target.lower() == target.rstrip(".").lower():
+                return task
+        return candidates[0]
+
+
+def _asked(word: str, line: str) -> str:
+    """What a result will say was measured: ``"AAAA www.example"`` for host, else the dst."""
+    words = line.split()
+    target = words[-1].rstrip(".").lower()
+    if word != "host":
+        return target
+    qtype = "A"
+    if "-t" in words[1:-1]:
+        qtype = words[words.index("-t") + 1].upper()
+    elif _looks_like_address(target):
+        qtype = "PTR"
+    if qtype == "PTR" and _looks_like_address(target):
+        target = ipaddress.ip_address(target).reverse_pointer  # the name a PTR result asks
+    return f"{qtype} {target}"
+
+
+def _looks_like_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _restore_userid(record: bytes, rtype: int, userid: int) -> bytes | None:

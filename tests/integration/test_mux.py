@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scamperlab.lab import Lab
+from scamperlab.scamper.warts import WartsDecoder
 from scamperlab.topology.plan import link_between, path_between
 from tests.integration.muxclient import RawMux, parse_channel_text
 
@@ -179,3 +180,25 @@ def test_modern_durations_are_translated_or_refused_in_order(ark_lab: Lab, tmp_p
     assert "20211212" in replies[1]
     assert replies[2].startswith("OK id-2"), replies
     assert _results_by_task(lines, records, tmp_path)[2]["userid"] == 5
+
+
+def test_dns_results_of_old_vps_carry_task_ids(ark_lab: Lab, tmp_path: Path) -> None:
+    """20211212 does not record a host command's userid: results match on the name asked."""
+    lines, records = _measure(
+        ark_lab,
+        "akl-nz.example",
+        "host -t AAAA www.lab.example\nhost www.lab.example\nhost -t MX lab.example",
+    )
+    oks = [int(line.removeprefix("OK id-")) for line in lines if line.startswith("OK id-")]
+    assert len(oks) == 3, lines
+    # sc_warts2json 20211212 prints no host records: scamperlab's decoder reads them.
+    decoder = WartsDecoder()
+    by_id = {}
+    data_lines = [line for line in lines if line.startswith("DATA ")]
+    for line, record in zip(data_lines, records, strict=True):
+        obj = decoder.decode_record(record)
+        if len(line.split()) > 2:
+            by_id[int(line.split()[2].removeprefix("id-"))] = obj
+    assert sorted(by_id) == sorted(oks)
+    asked = [(by_id[i].qname, str(by_id[i].qtype)) for i in oks]
+    assert asked == [("www.lab.example", "AAAA"), ("www.lab.example", "A"), ("lab.example", "MX")]
