@@ -30,7 +30,15 @@ from scamperlab.scamper import ScamperCtrl, ScamperPing
 from scamperlab.scamper.warts.decoder import split_records
 from scamperlab.topology.generate import ring
 
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "reference" / "golden" / "results.warts"
+# The golden captures live beside the checkouts (/work/shared), whichever worktree runs this.
+GOLDEN = next(
+    (
+        p / "shared" / "reference" / "golden" / "results.warts"
+        for p in Path(__file__).resolve().parents
+        if (p / "shared" / "reference" / "golden" / "results.warts").exists()
+    ),
+    Path("/work/shared/reference/golden/results.warts"),
+)
 
 
 def _record(rtype: int, body: bytes) -> bytes:

@@ -71,8 +71,42 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
+    times = measure(args.runs)
+    base50 = percentile(times["per-VP socket"], 0.5)
+    base99 = percentile(times["per-VP socket"], 0.99)
+    print(f"{args.runs} pings each, alternating; times in ms from command to result")
+    print()
+    print("| path | p50 | p99 | mean | overhead p50 | overhead p99 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, values in times.items():
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        print(
+            f"| {name} | {p50:.3f} | {p99:.3f} | {statistics.mean(values):.3f} |"
+            f" {p50 - base50:+.3f} | {p99 - base99:+.3f} |"
+        )
+
+
+def summary(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """p50/p99/mean of each path and its overhead over the per-VP socket, in ms."""
+    base50 = percentile(times["per-VP socket"], 0.5)
+    base99 = percentile(times["per-VP socket"], 0.99)
+    out = {}
+    for name, values in times.items():
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        out[name] = {
+            "p50": p50,
+            "p99": p99,
+            "mean": statistics.mean(values),
+            "overhead_p50": p50 - base50,
+            "overhead_p99": p99 - base99,
+        }
+    return out
+
+
+def measure(runs: int, state_dir: str | None = None) -> dict[str, list[float]]:
+    """Times (ms) of ``runs`` pings by each path, alternating, after 10 of warm-up."""
     topo = ring(2, 2, delay_ms=0.0, name="muxbench")
-    with tempfile.TemporaryDirectory(prefix="slb-", dir="/run") as state:
+    with tempfile.TemporaryDirectory(prefix="slb-", dir=state_dir or "/run") as state:
         lab = Lab(topo, state_dir=state)
         lab.start()
         try:
@@ -109,7 +143,7 @@ def main() -> None:
                 "mux channel": [],
                 "ScamperCtrl": [],
             }
-            for i in range(args.runs + 10):
+            for i in range(runs + 10):
                 start = time.perf_counter()
                 direct.sendall(command)
                 _read_result(direct, direct_buf, None)
@@ -132,18 +166,7 @@ def main() -> None:
             mux.close()
         finally:
             lab.stop()
-    base50 = percentile(times["per-VP socket"], 0.5)
-    base99 = percentile(times["per-VP socket"], 0.99)
-    print(f"{args.runs} pings each, alternating; times in ms from command to result")
-    print()
-    print("| path | p50 | p99 | mean | overhead p50 | overhead p99 |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, values in times.items():
-        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
-        print(
-            f"| {name} | {p50:.3f} | {p99:.3f} | {statistics.mean(values):.3f} |"
-            f" {p50 - base50:+.3f} | {p99 - base99:+.3f} |"
-        )
+    return times
 
 
 if __name__ == "__main__":

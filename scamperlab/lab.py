@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -103,8 +104,10 @@ class Lab:
         self._loop: LoopThread | None = None
         self._mux: MuxServer | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self._registry: VpRegistry | None = None
         self._present: set[str] = set()
         self._status_lock = threading.Lock()
+        self._presence = threading.Condition()
         self._old_sigterm: Any = None
         self._link_faults: LinkFaults | None = None
         self.started_at: float | None = None
@@ -193,11 +196,12 @@ class Lab:
 
     def _wait_presence(self, name: str, present: bool, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while (name in self._present) != present:
-            if time.monotonic() > deadline:
-                what = "back on" if present else "gone from"
-                raise LabStateError(f"VP {name} not {what} sc_remoted after {timeout:g} s")
-            time.sleep(0.05)
+        with self._presence:
+            while (name in self._present) != present:
+                if time.monotonic() > deadline:
+                    what = "back on" if present else "gone from"
+                    raise LabStateError(f"VP {name} not {what} sc_remoted after {timeout:g} s")
+                self._presence.wait(0.5)
 
     def link(self, a: str, b: str) -> LinkPlan:
         """The link between nodes ``a`` and ``b`` (in either order)."""
@@ -261,6 +265,9 @@ class Lab:
         check_host_tools()
         self.install = find_scamper(self.scamper_prefix)
         self._check_socket_paths()
+        # sc_remoted (inheriting our limit) holds two descriptors per VP, and the
+        # lab one pidfd per VP plus two per open mux channel.
+        self._raise_fd_limit(64 + 8 * len(self.topology.vps))
         self._catch_sigterm()
         try:
             for line in self.state.acquire():
@@ -271,6 +278,19 @@ class Lab:
             if isinstance(exc, ScamperlabError | KeyboardInterrupt | SystemExit):
                 raise
             raise LabStartError(f"lab {self.name!r} failed to start: {exc!r}") from exc
+
+    def _raise_fd_limit(self, need: int) -> None:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft >= need:
+            return
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(need, soft), max(need, hard)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            self._warn(
+                f"could only raise the open-file limit to {hard}, and {len(self.topology.vps)}"
+                f" VPs need about {need}: some VPs may fail to connect"
+            )
 
     def _check_socket_paths(self) -> None:
         longest = max(len(vp.name) for vp in self.topology.vps)
@@ -300,22 +320,68 @@ class Lab:
         )
         total_nodes = len(self.plan.nodes) + 1
         report("namespaces", 0, total_nodes)
-        try:
-            self.net.start(lambda msg: report(msg, 0, total_nodes))
-        finally:
-            for node, host in self.net.hosts.items():
-                self.state.track("shell", node, int(host.pid))
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self.state.path("logs").mkdir(exist_ok=True)
+        attrs = self._vp_attrs()
+        serve_mux_ourselves = not self.install.remoted_has_mux
+        rates = {vp.name: self.topology.vp_rate(vp) for vp in self.topology.vps}
+        ready = 0
+
+        def node_ready(name: str) -> None:
+            nonlocal ready
+            ready += 1
+            report("nodes configured", ready, total_nodes - 1)
+
+        # Saving state.json after every PID is quadratic in the lab's size: at
+        # most a few saves a second while hundreds of processes start.
+        with self.state.throttled():
+            try:
+                self.net.start(
+                    lambda msg: report(msg, 0, total_nodes),
+                    before_nodes=lambda: self._start_controller(attrs, serve_mux_ourselves),
+                    on_node_ready=node_ready,
+                )
+            finally:
+                self.state.track_many(
+                    ("shell", node, int(host.pid)) for node, host in self.net.hosts.items()
+                )
         report("namespaces", total_nodes, total_nodes)
         self.state.info["links"] = self.net.link_report()
         self._event("links", "-", shaping_summary(self.net.mechanisms.values()))
-
-        self.socket_dir.mkdir(parents=True, exist_ok=True)
-        self.state.path("logs").mkdir(exist_ok=True)
+        assert self._loop is not None and self._supervisor is not None
         # Servers and each node's resolv.conf, before any scamper reads it.
         self.services = LabServices(
             self.net, self.state.path("services"), self.name, self.state.track
         )
         self.services.start(report)
+        with self.state.throttled():
+            for name, rate in rates.items():
+                self._supervisor.start_one(name, rate)
+        self._loop.call(self._attach(self._registry))
+
+        total = len(self.topology.vps)
+        deadline = time.monotonic() + (timeout if timeout is not None else 60.0 + 0.1 * total)
+        with self._presence:
+            # Woken by the socket watcher each time the set of VPs on the mux changes.
+            while (count := len(self._present & self._supervisor.vps.keys())) < total:
+                report("VPs on the mux", count, total)
+                if time.monotonic() > deadline:
+                    missing = sorted(self._supervisor.vps.keys() - self._present)
+                    raise LabStartError(
+                        f"{len(missing)} VP(s) never reached sc_remoted: {', '.join(missing[:10])}"
+                        f" (see {self.state.path('logs', 'vps')})"
+                    )
+                self._presence.wait(0.5)
+        report("VPs on the mux", total, total)
+        if self.ssh:
+            from scamperlab.deploy.labsshd import LabSshd
+
+            report("controller sshd", 0, 1)
+            self._sshd = LabSshd(self.net, self.state, self.mux_path, self._loop)
+            self.state.info["ssh"] = self._sshd.start().as_dict()
+        self._save_status()
+
+    def _vp_attrs(self) -> dict[str, list[tuple[Attr, str]]]:
         attrs = {
             vp.name: vp_attrs(vp, str(self.plan.nodes[vp.name].ipv6)) for vp in self.topology.vps
         }
@@ -334,8 +400,13 @@ class Lab:
                 raise LabStartError(
                     f"VP {vp_name}: its metadata is too large for the mux ({exc})"
                 ) from None
+        return attrs
 
-        serve_mux_ourselves = not self.install.remoted_has_mux
+    def _start_controller(
+        self, attrs: dict[str, list[tuple[Attr, str]]], serve_mux_ourselves: bool
+    ) -> None:
+        """sc_remoted, the mux and the VP supervisor: ready before the first VP's node is."""
+        assert self.install is not None and self.net is not None
         metadata_path = None
         if not serve_mux_ourselves:
             metadata_path = self.state.path("metadata.txt")
@@ -354,10 +425,10 @@ class Lab:
         self.state.track("sc_remoted", CONTROLLER, self._remoted.start())
 
         self._loop = LoopThread(f"scamperlab-{self.name}")
-        registry = VpRegistry(attrs) if serve_mux_ourselves else None
-        if registry is not None:
+        self._registry = VpRegistry(attrs) if serve_mux_ourselves else None
+        if self._registry is not None:
             legacy = None if self.install.emits_task_ids else self.install.version
-            self._mux = MuxServer(self.mux_path, registry, legacy_version=legacy)
+            self._mux = MuxServer(self.mux_path, self._registry, legacy_version=legacy)
             self._loop.call(self._mux.start())
 
         self._supervisor = VpSupervisor(
@@ -369,28 +440,6 @@ class Lab:
             on_pid=self._on_vp_pid,
             appear_timeout=self.appear_timeout,
         )
-        self._supervisor.start_all({vp.name: self.topology.vp_rate(vp) for vp in self.topology.vps})
-        self._loop.call(self._attach(registry))
-
-        total = len(self.topology.vps)
-        deadline = time.monotonic() + (timeout if timeout is not None else 60.0 + 0.1 * total)
-        while (count := len(self._present & self._supervisor.vps.keys())) < total:
-            report("VPs on the mux", count, total)
-            if time.monotonic() > deadline:
-                missing = sorted(self._supervisor.vps.keys() - self._present)
-                raise LabStartError(
-                    f"{len(missing)} VP(s) never reached sc_remoted: {', '.join(missing[:10])}"
-                    f" (see {self.state.path('logs', 'vps')})"
-                )
-            time.sleep(0.1)
-        report("VPs on the mux", total, total)
-        if self.ssh:
-            from scamperlab.deploy.labsshd import LabSshd
-
-            report("controller sshd", 0, 1)
-            self._sshd = LabSshd(self.net, self.state, self.mux_path, self._loop)
-            self.state.info["ssh"] = self._sshd.start().as_dict()
-        self._save_status()
 
     async def _attach(self, registry: VpRegistry | None) -> None:
         assert self._supervisor is not None
@@ -420,7 +469,9 @@ class Lab:
                         announce[name] = (path, address[path])
                 registry.sync(announce)
             if present != self._present:
-                self._present = present
+                with self._presence:
+                    self._present = present
+                    self._presence.notify_all()
                 self._save_status()
             await asyncio.sleep(0.2)
 
@@ -498,7 +549,8 @@ class Lab:
                 self._loop.stop()
                 self._loop = None
             if self._supervisor is not None:
-                self._supervisor.stop_all()
+                with self.state.throttled():
+                    self._supervisor.stop_all()
                 self._supervisor = None
             if self._remoted is not None:
                 self._remoted.stop()

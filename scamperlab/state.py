@@ -20,7 +20,8 @@ import shutil
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,8 @@ class LabState:
     # The loop thread (VP supervision) and the main thread (start-up, audits)
     # both record processes: one writer at a time, or a save can be lost.
     _save_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _throttle: float = 0.0
+    _saved_at: float = 0.0
 
     def __post_init__(self) -> None:
         check_lab_name(self.name)
@@ -161,6 +164,30 @@ class LabState:
             self.processes[pid] = TrackedProcess(pid, process_starttime(pid), kind, name)
             self.save()
 
+    def track_many(self, processes: Iterable[tuple[str, str, int]]) -> None:
+        """Record many ``(kind, name, pid)`` with one save."""
+        with self._save_lock:
+            for kind, name, pid in processes:
+                self.processes[pid] = TrackedProcess(pid, process_starttime(pid), kind, name)
+            self.save()
+
+    @contextlib.contextmanager
+    def throttled(self, interval: float = 0.5) -> Iterator[None]:
+        """Save at most every ``interval`` seconds inside the block, and once at its end.
+
+        Each save writes every process and VP, so saving after each of a
+        thousand VPs' PIDs is quadratic (seconds at 1,000 VPs). A crash inside
+        the block can lose at most ``interval`` seconds of PIDs from the file.
+        """
+        with self._save_lock:
+            self._throttle = interval
+        try:
+            yield
+        finally:
+            with self._save_lock:
+                self._throttle = 0.0
+                self.save()
+
     def untrack(self, pid: int) -> None:
         with self._save_lock:
             if self.processes.pop(pid, None) is not None:
@@ -168,16 +195,21 @@ class LabState:
 
     def save(self) -> None:
         with self._save_lock:
+            now = time.monotonic()
+            if self._throttle and now - self._saved_at < self._throttle:
+                return
+            self._saved_at = now
             if not self.dir.exists():
                 return
             data = dict(
                 self.info,
                 name=self.name,
-                processes=[asdict(p) for p in list(self.processes.values())],
+                processes=[dict(vars(p)) for p in list(self.processes.values())],
             )
             tmp = self.dir / "state.json.tmp"
             try:
-                tmp.write_text(json.dumps(data, indent=1, default=str))
+                # No indent: only the C encoder is fast enough for a 1,000-VP lab's state.
+                tmp.write_text(json.dumps(data, default=str))
                 tmp.replace(self.dir / "state.json")
             except FileNotFoundError:
                 pass  # the directory went away: the lab is being removed

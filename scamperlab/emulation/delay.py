@@ -120,10 +120,14 @@ def queue_rules(queues: Sequence[QueuedInterface], family: int) -> str:
     """
     lines = ["*mangle"]
     for q in queues:
-        peer = ",".join(q.peer_v4 if family == 4 else q.peer_v6)
+        addrs = list(q.peer_v4 if family == 4 else q.peer_v6)
         target = f"-j NFQUEUE --queue-num {q.number} --queue-bypass"
         lines.append(f"-A FORWARD -o {q.dev} {target}")
-        if peer:
+        # A peer router with hundreds of VP interfaces has too many addresses for
+        # one iptables argument: a rule per 16 (a verdict ends the chain, so a
+        # packet is still held once).
+        for i in range(0, len(addrs), 16):
+            peer = ",".join(addrs[i : i + 16])
             not_local = "-m addrtype ! --dst-type LOCAL"
             lines.append(f"-A PREROUTING -i {q.dev} -s {peer} {not_local} {target}")
             lines.append(f"-A OUTPUT -o {q.dev} -d {peer} {target}")

@@ -1,9 +1,10 @@
-"""Realising a :class:`LabPlan` as Mininet hosts (network namespaces) and veth links.
+"""Realising a :class:`LabPlan` as network namespaces and veth links.
 
-Mininet gives us the namespaces (one ``mnexec``-held shell per node) and the
-veth pairs; addresses, routes and sysctls are pushed with one ``ip -batch``
-and one ``sysctl`` per node because Mininet's per-command shell round trips
-are too slow for hundreds of nodes. Every link is a point-to-point veth
+Namespaces are held as Mininet holds them (``mnexec``), but made in bulk
+(:mod:`scamperlab.emulation.netns`): Mininet's per-node shells and
+per-command round trips cost about 0.1 s a node, most of a 1,000-VP
+start-up. Addresses and routes are one ``ip -batch`` per node, many nodes
+at a time, and sysctls are written without a process per node. Every link is a point-to-point veth
 between two lab namespaces: no switch, no Open vSwitch, nothing in the host's
 own namespace, so a crashed lab leaves nothing that outlives its processes.
 """
@@ -11,20 +12,19 @@ own namespace, so a crashed lab leaves nothing that outlives its processes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mininet.link import Link
-from mininet.node import Host
-
 from scamperlab.emulation import delay as fallback
+from scamperlab.emulation import netns
+from scamperlab.emulation.netns import deferred_signals as deferred_signals
 from scamperlab.emulation.selfcheck import link_name, verify_links
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
 from scamperlab.errors import LabStartError
@@ -34,7 +34,6 @@ from scamperlab.topology.plan import Interface, LabPlan, LinkPlan, NodePlan, lin
 Progress = Callable[[str], None]
 
 CONTROLLER = "controller"
-MGMT_BRIDGE = "mgmt"
 MGMT_VP_IF = "mgmt0"
 
 _COMMON_SYSCTLS = {
@@ -72,7 +71,7 @@ class EmulatedNetwork:
 
     plan: LabPlan
     netem: bool = field(default_factory=kernel_has_netem)
-    hosts: dict[str, Host] = field(default_factory=dict)
+    hosts: dict[str, netns.NodeNamespace] = field(default_factory=dict)
     # Link index -> what applies its params ("netem", "nfqueue", "tbf", "none").
     mechanisms: dict[int, str] = field(default_factory=dict)
     delayd: fallback.DelayDaemon | None = None
@@ -82,7 +81,7 @@ class EmulatedNetwork:
     on_pid: fallback.PidSink | None = None
     self_check: bool = True
 
-    def host(self, name: str) -> Host:
+    def host(self, name: str) -> netns.NodeNamespace:
         return self.hosts[name]
 
     def pid(self, name: str) -> int:
@@ -107,47 +106,77 @@ class EmulatedNetwork:
 
     # -- bring-up ---------------------------------------------------------
 
-    def start(self, progress: Progress | None = None) -> None:
+    def start(
+        self,
+        progress: Progress | None = None,
+        before_nodes: Callable[[], None] | None = None,
+        on_node_ready: Callable[[str], None] | None = None,
+    ) -> None:
+        """Build the lab's network.
+
+        ``before_nodes`` runs once the controller's namespace is configured
+        (where sc_remoted goes); ``on_node_ready(name)`` as soon as each node
+        has its addresses and routes, VPs first, so a VP's scamper can start
+        while the rest of the network is still being built.
+        """
         report = progress or (lambda _msg: None)
         nodes = list(self.plan.nodes.values())
         report(f"creating {len(nodes) + 1} namespaces")
-        self._add_host(CONTROLLER, "c0")
-        for node in nodes:
-            self._add_host(node.name, node.short)
-        for node in nodes:
-            sysctls = dict(_COMMON_SYSCTLS)
-            if node.kind == "router":
-                sysctls |= _ROUTER_SYSCTLS
-            self._sysctl(node.name, sysctls)
-        self._sysctl(CONTROLLER, _COMMON_SYSCTLS)
-        report(f"creating {len(self.plan.links)} links")
-        for link in self.plan.links:
-            Link(
-                self.hosts[link.a.node],
-                self.hosts[link.b.node],
-                intfName1=link.a.name,
-                intfName2=link.b.name,
-            )
+        netns.spawn_namespaces(
+            [CONTROLLER, *(n.name for n in nodes)],
+            lambda ns: self.hosts.__setitem__(ns.name, ns),
+        )
+        vps = self.plan.of_kind("vp")
+        report(f"creating {len(self.plan.links) + len(vps)} links")
+        pairs = [
+            (ln.a.name, self.pid(ln.a.node), ln.b.name, self.pid(ln.b.node))
+            for ln in self.plan.links
+        ]
+        pairs += [
+            (MGMT_VP_IF, self.pid(vp.name), f"m{i}", self.pid(CONTROLLER))
+            for i, vp in enumerate(vps)
+        ]
+        netns.run_batch(["ip", "-batch", "-"], netns.veth_batch(pairs), "veth creation")
+        sysctls = [(self.pid(CONTROLLER), _COMMON_SYSCTLS)]
+        sysctls += [
+            (self.pid(n.name), _COMMON_SYSCTLS | (_ROUTER_SYSCTLS if n.kind == "router" else {}))
+            for n in nodes
+        ]
+        netns.write_sysctls(sysctls)
         report("configuring addresses and routes")
-        for node in nodes:
-            self._configure(node)
         self._build_management()
+        if before_nodes is not None:
+            before_nodes()
+        order = sorted(nodes, key=lambda n: n.kind != "vp")
+        netns.run_many(
+            netns.Job(
+                self.in_node(node.name, ["ip", "-batch", "-"]),
+                "\n".join(self._config_lines(node)) + "\n",
+                f"address and route set-up in {node.name}",
+                None if on_node_ready is None else functools.partial(on_node_ready, node.name),
+            )
+            for node in order
+        )
         report("shaping links")
         self._shape()
         if self.self_check:
             report("measuring link delay and loss")
             self.verify_links()
 
-    def _add_host(self, name: str, short: str) -> None:
-        # A signal between the shell's start and its registration would orphan a
-        # namespace that stop() cannot see: hold signals for that instant.
-        with deferred_signals():
-            self.hosts[name] = Host(short, inNamespace=True)
-
     def _sysctl(self, name: str, values: dict[str, str]) -> None:
-        self.run(name, ["sysctl", "-q", "-w", *(f"{k}={v}" for k, v in values.items())], "sysctl")
+        netns.write_sysctls([(self.pid(name), values)])
 
     def _configure(self, node: NodePlan) -> None:
+        self.run(
+            node.name,
+            ["ip", "-batch", "-"],
+            "address and route set-up",
+            "\n".join(self._config_lines(node)) + "\n",
+        )
+
+    def _config_lines(self, node: NodePlan) -> list[str]:
+        """``ip -batch`` lines for a node's interfaces, addresses and routes (and, for a VP,
+        its management link)."""
         lines = ["link set lo up"]
         for intf in node.interfaces:
             lines += [
@@ -165,39 +194,33 @@ class EmulatedNetwork:
                 # Hosts speak from their service address when they have one.
                 src = f" src {node.ipv4 if route.prefix.version == 4 else node.ipv6}"
             lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
-        self.run(
-            node.name, ["ip", "-batch", "-"], "address and route set-up", "\n".join(lines) + "\n"
-        )
+        if node.kind == "vp":
+            lines += [
+                f"link set {MGMT_VP_IF} up",
+                f"route add {self.plan.controller_ipv4}/32 dev {MGMT_VP_IF} src {node.ipv4}",
+            ]
+        return lines
 
     def _build_management(self) -> None:
-        """A bridge in the controller's namespace with one veth per VP.
+        """One veth from the controller's namespace to each VP, routed, not bridged.
 
         Each VP reaches sc_remoted from its measurement address (so sc_remoted
         sees the address Ark would), over a link that carries nothing else and
         leads nowhere else: a /32 route each way, no forwarding in the controller.
+        The controller's address is on its loopback, which answers ARP on every
+        port. (A bridge here floods every VP's ARP and first packets to every
+        other VP: a million frames while 1,000 VPs connect, enough to overflow
+        the kernel's backlog and lose a VP's connection attempt.) The VP ends
+        are configured with the rest of each VP (:meth:`_config_lines`).
         """
         controller = self.plan.controller_ipv4
-        ctl_lines = [
-            "link set lo up",
-            f"link add {MGMT_BRIDGE} type bridge",
-            f"link set {MGMT_BRIDGE} up",
-            f"addr add {controller}/{self.plan.management.prefixlen} dev {MGMT_BRIDGE}",
-        ]
+        ctl_lines = ["link set lo up", f"addr add {controller}/32 dev lo"]
         for i, vp in enumerate(self.plan.of_kind("vp")):
             port = f"m{i}"
-            Link(self.hosts[vp.name], self.hosts[CONTROLLER], intfName1=MGMT_VP_IF, intfName2=port)
             ctl_lines += [
-                f"link set {port} master {MGMT_BRIDGE}",
                 f"link set {port} up",
-                f"route add {vp.ipv4}/32 dev {MGMT_BRIDGE}",
+                f"route add {vp.ipv4}/32 dev {port} src {controller}",
             ]
-            self.run(
-                vp.name,
-                ["ip", "-batch", "-"],
-                "management link set-up",
-                f"link set {MGMT_VP_IF} up\n"
-                f"route add {controller}/32 dev {MGMT_VP_IF} src {vp.ipv4}\n",
-            )
         self.run(
             CONTROLLER,
             ["ip", "-batch", "-"],
@@ -383,16 +406,3 @@ def processes_in(namespaces: set[int]) -> list[int]:
             except OSError:
                 continue
     return found
-
-
-@contextlib.contextmanager
-def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM (main thread only) until the block is done, then deliver them."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)

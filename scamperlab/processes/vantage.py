@@ -25,6 +25,9 @@ from scamperlab.processes.binaries import ScamperInstall
 
 log = logging.getLogger(__name__)
 
+# Seconds a starting scamper may go without any TCP connection to sc_remoted.
+CONNECT_GRACE = 3.0
+
 VpState = Literal["starting", "up", "restarting", "stopped"]
 EventSink = Callable[[str, str, str], None]  # (kind, vp name, message)
 
@@ -67,12 +70,16 @@ class VpSupervisor:
     held: set[str] = field(default_factory=set)
 
     def start_all(self, rates: dict[str, int]) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         for name, rate in rates.items():
-            argv = [str(self.install.scamper), "-p", str(rate), "-R", self.controller, "-M", name]
-            vp = VpProcess(name, argv, self.log_dir / f"{name}.log")
-            self.vps[name] = vp
-            self._spawn(vp)
+            self.start_one(name, rate)
+
+    def start_one(self, name: str, rate: int) -> None:
+        """Start one VP's scamper: called as soon as its node is ready, not after all are."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        argv = [str(self.install.scamper), "-p", str(rate), "-R", self.controller, "-M", name]
+        vp = VpProcess(name, argv, self.log_dir / f"{name}.log")
+        self.vps[name] = vp
+        self._spawn(vp)
 
     def _spawn(self, vp: VpProcess) -> None:
         old = vp.pid
@@ -188,18 +195,41 @@ class VpSupervisor:
                 vp.state = "restarting" if vp._restart_handle else "starting"
                 vp.up_since = None
                 vp.started_at = now
-            if (
-                vp.proc is not None
-                and vp.proc.poll() is None
-                and vp._restart_handle is None
-                and now - vp.started_at > self.appear_timeout
-            ):
+            if vp.proc is None or vp.proc.poll() is not None or vp._restart_handle is not None:
+                continue
+            waited = now - vp.started_at
+            if waited > self.appear_timeout:
                 vp.last_problem = f"never appeared on sc_remoted within {self.appear_timeout:g} s"
-                self.on_event("vp-missing", vp.name, vp.last_problem)
-                self._unwatch(vp)
-                terminate(vp.proc)
-                self._schedule_restart(vp)
+            elif waited > CONNECT_GRACE and not self._connecting(vp.proc.pid):
+                # Debian's scamper sometimes drops its first connection (about one VP
+                # in 300 when hundreds connect at once) and never retries: restart it
+                # at once rather than after the appearance timeout.
+                vp.last_problem = (
+                    f"no connection to sc_remoted after {CONNECT_GRACE:g} s (scamper gave up)"
+                )
+            else:
+                continue
+            self.on_event("vp-missing", vp.name, vp.last_problem)
+            self._unwatch(vp)
+            terminate(vp.proc)
+            self._schedule_restart(vp)
         return present
+
+    def _connecting(self, pid: int) -> bool:
+        """Whether scamper ``pid`` has a TCP connection to sc_remoted (connecting or up).
+
+        Read from the VP namespace's own table: a VP namespace holds nothing else
+        that talks to the controller's port.
+        """
+        port = f":{int(self.controller.rpartition(':')[2]):04X}"
+        try:
+            lines = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
+        except OSError:
+            return True  # gone: its death is handled through its pidfd
+        # Field 2 is the remote address:port in hex; states 01 established, 02 SYN sent.
+        return any(
+            f[2].endswith(port) and f[3] in ("01", "02") for f in (ln.split() for ln in lines)
+        )
 
     def detach(self) -> None:
         """Stop watching and restarting (called in the loop's thread, before it stops)."""

@@ -1,0 +1,234 @@
+"""Namespaces, veth pairs and per-node set-up in bulk, for labs of a thousand nodes.
+
+Mininet's ``Host`` starts an interactive shell per node and talks to it
+through a pty, and its ``Link`` runs several commands per veth through those
+shells: about 0.1 s of round trips per node, most of a 1,000-VP start-up.
+Here a node is only what the lab needs of it: a process holding its network
+(and mount) namespaces, ``mnexec -cdn`` like Mininet's, but running
+``sleep`` instead of a shell (less memory per node, no pty). Every holder is
+started before any is waited for, every veth is made by one ``ip -batch`` in
+the host's namespace (each end created directly inside its node, never
+visible outside it), sysctls are written from a thread that enters each
+namespace in turn (no process per node), and per-node commands run many at
+a time.
+
+Killing a holder (and whatever else runs inside) frees its namespace and
+its veth ends, as with Mininet: nothing is named or mounted on the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scamperlab.errors import LabStartError
+
+_CLONE_NEWNET = 0x40000000
+# Many at once keeps both cores busy without a fork storm on a shared machine.
+PARALLEL = 16
+
+
+@dataclass
+class NodeNamespace:
+    """A node's namespaces, held by one ``sleep`` process: the PID is what ``mnexec -a`` joins."""
+
+    name: str
+    pid: int
+    shell: subprocess.Popen[bytes]
+
+    def terminate(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.shell.kill()
+
+
+def spawn_namespaces(
+    names: Sequence[str], on_spawned: Callable[[NodeNamespace], None], timeout: float = 60.0
+) -> None:
+    """Start one holder per name, all at once, and return when every namespace exists.
+
+    ``mnexec -p`` prints the PID once the namespaces are made; all holders
+    share one pipe (each line is one atomic write), so waiting costs one
+    read per batch of lines, not one per node. ``on_spawned`` is called as
+    each holder starts, before any namespace is known to be ready, so that a
+    failure half-way still leaves every holder known to the caller's cleanup.
+    """
+    read_end, write_end = os.pipe()
+    try:
+        pending: set[int] = set()
+        # A signal between a holder's start and its registration would orphan a
+        # namespace that the caller's cleanup cannot see: hold signals meanwhile.
+        with deferred_signals():
+            for name in names:
+                proc = subprocess.Popen(
+                    ["mnexec", "-cdnp", "sleep", "infinity"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=write_end,
+                    stderr=subprocess.DEVNULL,
+                    # mnexec -c closes every other descriptor itself, and Python's own
+                    # closing costs a millisecond per spawn with a high fd limit.
+                    close_fds=False,
+                )
+                on_spawned(NodeNamespace(name, proc.pid, proc))
+                pending.add(proc.pid)
+        os.close(write_end)
+        write_end = -1
+        buf = b""
+        deadline = time.monotonic() + timeout
+        os.set_blocking(read_end, False)
+        while pending:
+            try:
+                chunk = os.read(read_end, 65536)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LabStartError(
+                        f"{len(pending)} namespace(s) not ready after {timeout:g} s"
+                    ) from None
+                time.sleep(0.005)
+                continue
+            if not chunk:
+                raise LabStartError(f"{len(pending)} namespace holder(s) exited before starting")
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                pending.discard(int(line.strip(b"\x01")))
+    finally:
+        if write_end >= 0:
+            os.close(write_end)
+        os.close(read_end)
+
+
+def veth_batch(pairs: Iterable[tuple[str, int, str, int]]) -> str:
+    """``ip -batch`` lines making each ``(name, pid, peer name, peer pid)`` pair in place."""
+    return "".join(
+        f"link add name {a} netns {pa} type veth peer name {b} netns {pb}\n"
+        for a, pa, b, pb in pairs
+    )
+
+
+def run_batch(argv: Sequence[str], script: str, what: str) -> None:
+    done = subprocess.run(list(argv), input=script, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LabStartError(f"{what} failed: {(done.stderr or done.stdout).strip()[-500:]}")
+
+
+def write_sysctls(jobs: Sequence[tuple[int, dict[str, str]]]) -> None:
+    """Write each ``{sysctl: value}`` inside the network namespace of each PID.
+
+    ``/proc/sys/net`` shows the namespace of the thread that opens it, and
+    ``setns`` moves only the calling thread: so one throwaway thread visits
+    every namespace in turn, a few microseconds each instead of a ``sysctl``
+    process per node. The thread is never reused, so its namespace does not
+    leak into the rest of the program.
+    """
+    errors: list[str] = []
+
+    def visit() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for pid, values in jobs:
+            try:
+                fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+            except OSError as exc:
+                errors.append(f"namespace of {pid}: {exc}")
+                return
+            try:
+                if libc.setns(fd, _CLONE_NEWNET) != 0:
+                    errors.append(f"setns({pid}): {os.strerror(ctypes.get_errno())}")
+                    return
+            finally:
+                os.close(fd)
+            for key, value in values.items():
+                try:
+                    Path("/proc/sys", key.replace(".", "/")).write_text(value)
+                except OSError as exc:
+                    errors.append(f"sysctl {key}={value} in {pid}: {exc}")
+
+    thread = threading.Thread(target=visit, name="scamperlab-sysctl")
+    thread.start()
+    thread.join()
+    if errors:
+        raise LabStartError("; ".join(errors[:5]))
+
+
+@dataclass
+class Job:
+    argv: list[str]
+    stdin: str
+    what: str
+    on_done: Callable[[], None] | None = None
+
+
+def run_many(jobs: Iterable[Job], width: int = PARALLEL) -> None:
+    """Run commands ``width`` at a time; call each job's ``on_done`` in this thread as it
+    succeeds (e.g. start a VP as soon as its node is ready). Raise on the first failure,
+    after the commands already running have finished."""
+    queue = list(jobs)
+    queue.reverse()
+    # Exits are waited for through pidfds: a blanket wait() would also reap the
+    # lab's other children (a scamper started by an earlier on_done).
+    poller = select.poll()
+    running: dict[int, tuple[Job, subprocess.Popen[str]]] = {}
+    failure: str | None = None
+    try:
+        while queue or running:
+            while queue and len(running) < width and failure is None:
+                job = queue.pop()
+                proc = subprocess.Popen(
+                    job.argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    close_fds=True,
+                )
+                assert proc.stdin is not None
+                # Scripts are a few KiB at most: the pipe buffer holds them.
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.write(job.stdin)
+                    proc.stdin.close()
+                pidfd = os.pidfd_open(proc.pid)
+                poller.register(pidfd, select.POLLIN)
+                running[pidfd] = (job, proc)
+            if not running:
+                break
+            for pidfd, _ in poller.poll():
+                job, proc = running.pop(pidfd)
+                poller.unregister(pidfd)
+                os.close(pidfd)
+                assert proc.stdout is not None
+                output = proc.stdout.read()
+                proc.stdout.close()
+                proc.wait()
+                if proc.returncode != 0:
+                    failure = failure or f"{job.what} failed: {output.strip()[-500:]}"
+                    queue.clear()
+                elif job.on_done is not None and failure is None:
+                    job.on_done()
+    finally:
+        for pidfd, (_, proc) in running.items():
+            proc.kill()
+            proc.wait()
+            os.close(pidfd)
+    if failure is not None:
+        raise LabStartError(failure)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM (main thread only) until the block is done, then deliver them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
