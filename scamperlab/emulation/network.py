@@ -25,6 +25,7 @@ from mininet.link import Link
 from mininet.node import Host
 
 from scamperlab.emulation import delay as fallback
+from scamperlab.emulation import routers as behaviour
 from scamperlab.emulation.selfcheck import link_name, verify_links
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
 from scamperlab.errors import LabStartError
@@ -116,8 +117,9 @@ class EmulatedNetwork:
             self._add_host(node.name, node.short)
         for node in nodes:
             sysctls = dict(_COMMON_SYSCTLS)
-            if node.kind == "router":
-                sysctls |= _ROUTER_SYSCTLS
+            router = self.plan.topology.router(node.name)
+            if node.kind == "router" and router is not None:
+                sysctls |= _ROUTER_SYSCTLS | behaviour.router_sysctls(self.plan.topology, router)
             self._sysctl(node.name, sysctls)
         self._sysctl(CONTROLLER, _COMMON_SYSCTLS)
         report(f"creating {len(self.plan.links)} links")
@@ -134,6 +136,7 @@ class EmulatedNetwork:
         self._build_management()
         report("shaping links")
         self._shape()
+        self._router_behaviour()
         if self.self_check:
             report("measuring link delay and loss")
             self.verify_links()
@@ -149,7 +152,15 @@ class EmulatedNetwork:
 
     def _configure(self, node: NodePlan) -> None:
         lines = ["link set lo up"]
+        mtus = {
+            end.name: link.mtu
+            for link in self.plan.links
+            for end in (link.a, link.b)
+            if end.node == node.name and link.mtu is not None
+        }
         for intf in node.interfaces:
+            if intf.name in mtus:
+                lines.append(f"link set {intf.name} mtu {mtus[intf.name]}")
             lines += [
                 f"link set {intf.name} up",
                 f"addr add {intf.ipv4} dev {intf.name}",
@@ -164,7 +175,11 @@ class EmulatedNetwork:
             if node.kind != "router" and route.prefix.prefixlen == 0:
                 # Hosts speak from their service address when they have one.
                 src = f" src {node.ipv4 if route.prefix.version == 4 else node.ipv6}"
-            lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
+            if route.also:  # equal-cost multipath
+                hops = " ".join(f"nexthop via {via} dev {dev}" for dev, via in route.nexthops)
+                lines.append(f"route add {route.prefix} {hops}")
+            else:
+                lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
         self.run(
             node.name, ["ip", "-batch", "-"], "address and route set-up", "\n".join(lines) + "\n"
         )
@@ -222,6 +237,16 @@ class EmulatedNetwork:
             for node, queues in queued.items():
                 daemon.add(node, {q.number: self._link_at(node, q.dev).params for q in queues})
                 fallback.install_rules(self.run, node, queues)
+
+    def _router_behaviour(self) -> None:
+        """Silent routers' filters and IP-ID rewriters (see emulation/routers.py)."""
+        for router in self.plan.topology.routers:
+            behaviour.install_filter_rules(self.run, router)
+            if behaviour.needs_rewriter(router):
+                daemon = self._delay_daemon()
+                seed = behaviour.hash_seed(router.name)
+                daemon.add_ipid(router.name, behaviour.IPID_QUEUE, router.ipid, seed)
+                behaviour.install_ipid_rules(self.run, router)
 
     def _queue(self, node: str, dev: str) -> int:
         """An interface's NFQUEUE number in its node: its index, unique per namespace."""
