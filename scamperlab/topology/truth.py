@@ -222,7 +222,10 @@ class _Walker:
                     router = self.plan.topology.router(node.name)
                     silent = router is not None and router.unresponsive
                     paths.append(
-                        [*so_far, TruthHop(node.name, frozenset() if silent else {str(dst)})]
+                        [
+                            *so_far,
+                            TruthHop(node.name, frozenset() if silent else frozenset({str(dst)})),
+                        ]
                     )
                     return
                 if node.kind != "router" or len(so_far) > 255:
