@@ -241,12 +241,24 @@ class EmulatedNetwork:
     def _router_behaviour(self) -> None:
         """Silent routers' filters and IP-ID rewriters (see emulation/routers.py)."""
         for router in self.plan.topology.routers:
-            behaviour.install_filter_rules(self.run, router)
+            if router.unresponsive:
+                peers = [self._peer(link, router.name) for link in self.plan.links]
+                neighbours = {
+                    4: [str(p.ipv4.ip) for p in peers if p is not None],
+                    6: [str(p.ipv6.ip) for p in peers if p is not None],
+                }
+                behaviour.install_filter_rules(self.run, router, neighbours)
             if behaviour.needs_rewriter(router):
                 daemon = self._delay_daemon()
                 seed = behaviour.hash_seed(router.name)
                 daemon.add_ipid(router.name, behaviour.IPID_QUEUE, router.ipid, seed)
                 behaviour.install_ipid_rules(self.run, router)
+
+    @staticmethod
+    def _peer(link: LinkPlan, node: str) -> Interface | None:
+        if link.a.node == node:
+            return link.b
+        return link.a if link.b.node == node else None
 
     def _queue(self, node: str, dev: str) -> int:
         """An interface's NFQUEUE number in its node: its index, unique per namespace."""

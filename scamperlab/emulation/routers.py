@@ -57,11 +57,20 @@ def router_sysctls(topo: Topology, router: Router) -> dict[str, str]:
     return values
 
 
-def filter_rules(router: Router, family: int) -> str | None:
-    """``iptables-restore --noflush`` input that silences an unresponsive router, or None."""
+def filter_rules(router: Router, family: int, neighbours: Sequence[str] = ()) -> str | None:
+    """``iptables-restore --noflush`` input that silences an unresponsive router, or None.
+
+    Echo replies to the link addresses of its direct neighbours still go out:
+    that is how the lab measures every link's delay before it starts
+    (``emulation/selfcheck.py``), and a probe from further away never
+    comes from such an address.
+    """
     if not router.unresponsive:
         return None
     lines = ["*filter"]
+    if neighbours:
+        kind = "icmp --icmp-type" if family == 4 else "ipv6-icmp --icmpv6-type"
+        lines.append(f"-A OUTPUT -p {kind} echo-reply -d {','.join(neighbours)} -j ACCEPT")
     if family == 4:
         lines.append("-A OUTPUT -p icmp --icmp-type fragmentation-needed -j ACCEPT")
         lines += [f"-A OUTPUT -p icmp --icmp-type {kind} -j DROP" for kind in _SILENT_V4]
@@ -87,9 +96,11 @@ def needs_rewriter(router: Router) -> bool:
     return router.ipid != "kernel"
 
 
-def install_filter_rules(run: NodeRunner, router: Router) -> None:
+def install_filter_rules(
+    run: NodeRunner, router: Router, neighbours: dict[int, list[str]] | None = None
+) -> None:
     for tool, family in (("iptables-restore", 4), ("ip6tables-restore", 6)):
-        rules = filter_rules(router, family)
+        rules = filter_rules(router, family, (neighbours or {}).get(family, []))
         if rules is not None:
             run(router.name, [tool, "--noflush"], "unresponsive-router rules", rules)
 
