@@ -18,6 +18,7 @@ import pytest
 
 from scamperlab.lab import Lab
 from scamperlab.scamper import ScamperCtrl, ScamperInst, ScamperTrace
+from scamperlab.topology.fakeroute import import_fakeroute, labelled_edges, parse_edges
 from scamperlab.topology.truth import path_truth
 from tests.integration.conftest import ROOT
 
@@ -161,3 +162,33 @@ def test_tracelb_finds_exactly_the_true_links(lb_lab: Lab, dst: str, ways: int) 
         assert any(seen == [next(iter(h.addrs)) for h in path] for path in truth.paths), seen
     finally:
         close(ctrl)
+
+
+def test_fakeroute_case_as_a_lab(state_dir: Path) -> None:
+    """fakeroute's unbalanced diamond (branches of 3 and 2 hops), imported as a lab:
+    MDA finds exactly fakeroute's edges, as routers."""
+    case = ROOT / "topologies" / "fakeroute" / "asymmetric.txt"
+    edges = labelled_edges(parse_edges(case.read_text()))
+    with Lab(import_fakeroute(case), name="fakeroute", state_dir=state_dir) as lab:
+        owner = {str(i.ipv4.ip): n.name for n in lab.plan.nodes.values() for i in n.interfaces}
+        owner |= {str(n.ipv4): n.name for n in lab.plan.nodes.values()}
+        truth = lab.ground_truth("dst")
+        ctrl = ScamperCtrl(mux=str(lab.mux_path))
+        try:
+            (inst,) = ctrl.add_vps(ctrl.vps())
+            lb = ctrl.do_tracelb(
+                lab.targets[0].ipv4, confidence=99, wait_probe=0.15, inst=inst, sync=True
+            )
+            found = {
+                (str(link.near.src), str(link.far.src), link.length)
+                for node in lb.nodes()
+                for link in node.links()
+                if link.near is not None and link.far is not None
+            }
+        finally:
+            close(ctrl)
+    assert found == {(x.near, x.far, x.length) for x in truth.links}
+    routers = {(owner[a], owner[b]) for a, b, _ in found} - {
+        (a, b) for a, b in truth.router_links if b == "dst"
+    }
+    assert routers == edges
