@@ -60,7 +60,7 @@ def hop_addrs(trace: ScamperTrace) -> list[str | None]:
 def test_traceroute_shows_the_unresponsive_hop(routers_lab: Lab, ctrl: ScamperCtrl) -> None:
     truth = path_truth(routers_lab.plan, "vp1.test", FAR)
     assert truth.unresponsive == {2}
-    trace = ctrl.do_trace(FAR, inst=vp(ctrl, "vp1.test"), wait_timeout=1, sync=True)
+    trace = ctrl.do_trace(FAR, inst=vp(ctrl, "vp1.test"), wait_timeout=2, sync=True)
     seen = hop_addrs(trace)
     assert seen == [None if not h else next(iter(h)) for h in truth.hops], seen
     assert seen[1] is None  # * * *: the silent router sent nothing
@@ -98,11 +98,13 @@ def test_icmp_rate_limit_is_observable(routers_lab: Lab, ctrl: ScamperCtrl) -> N
 
 
 def test_too_big_packet_gets_fragmentation_needed(routers_lab: Lab, ctrl: ScamperCtrl) -> None:
-    trace = ctrl.do_trace(BIG, pmtud=True, inst=vp(ctrl, "vp1.test"), wait_timeout=1, sync=True)
+    # scamper waits 5 s for each answer: a late one must not look like a PMTUD black hole.
+    trace = ctrl.do_trace(BIG, pmtud=True, inst=vp(ctrl, "vp1.test"), sync=True)
     pmtud = trace.pmtud
     assert pmtud is not None
     assert pmtud.if_mtu == 1500
-    assert pmtud.path_mtu == 1280
+    notes = [(n.type_str, n.nhmtu) for n in pmtud.notes()]
+    assert pmtud.path_mtu == 1280, notes
     core = routers_lab.node("core")
     core_addrs = {str(i.ipv4.ip) for i in core.interfaces}
     notes = list(pmtud.notes())
@@ -124,7 +126,7 @@ def test_asymmetric_path_is_visible(routers_lab: Lab, ctrl: ScamperCtrl) -> None
     owner = {str(a.ipv4.ip): n.name for n in plan.nodes.values() for a in n.interfaces}
     for src, dst, truth in (("vp1.test", "vp2.test", there), ("vp2.test", "vp1.test", back)):
         dst_addr = str(plan.nodes[dst].ipv4)
-        trace = ctrl.do_trace(dst_addr, inst=vp(ctrl, src), wait_timeout=1, sync=True)
+        trace = ctrl.do_trace(dst_addr, inst=vp(ctrl, src), sync=True)
         seen = hop_addrs(trace)
         assert seen == [next(iter(h)) for h in truth.hops], (src, seen)
         assert [owner.get(a or "") for a in seen] == truth.routers[0]
