@@ -367,6 +367,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_truth(args: argparse.Namespace) -> int:
+    """The ground truth of a topology towards one destination, as JSON (no lab needed)."""
+    from scamperlab.topology.fakeroute import load_any
+    from scamperlab.topology.plan import make_plan
+    from scamperlab.topology.truth import lab_truth
+
+    plan = make_plan(load_any(args.topology))
+    if args.src is not None and args.src not in plan.nodes:
+        raise LabStateError(f"{args.topology}: no node named {args.src!r}")
+    try:
+        doc = lab_truth(plan, args.dst, args.src)
+    except (KeyError, ValueError) as exc:
+        raise LabStateError(f"{args.topology}: {exc.args[0]}") from None
+    print(json.dumps(doc, indent=2))
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from scamperlab.emulation.delay import fallback_problem
     from scamperlab.emulation.shaping import kernel_has_netem
@@ -461,6 +478,14 @@ def build_parser() -> argparse.ArgumentParser:
     from scamperlab.deploy.cli import add_deploy_parser
 
     add_deploy_parser(sub)
+
+    truth = sub.add_parser(
+        "truth", help="what a perfect traceroute/MDA and alias resolution would find (JSON)"
+    )
+    truth.add_argument("topology", help="a topology file, or a fakeroute edge list")
+    truth.add_argument("--dst", required=True, help="destination address or node name")
+    truth.add_argument("--src", help="the measuring VP (default: every VP)")
+    truth.set_defaults(func=cmd_truth)
 
     doctor = sub.add_parser("doctor", help="what scamperlab will use on this machine")
     doctor.add_argument("--scamper-prefix")

@@ -40,6 +40,7 @@ from scamperlab.state import MAX_SOCKET_PATH, LabState, state_root
 from scamperlab.topology.loader import load_topology
 from scamperlab.topology.model import LinkParams, Topology, VantagePoint
 from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan, make_plan
+from scamperlab.topology.truth import PathTruth
 
 if TYPE_CHECKING:
     from scamperlab.deploy.labsshd import LabSshd, SshEndpoint
@@ -149,6 +150,13 @@ class Lab:
 
     def node(self, name: str) -> NodePlan:
         return self.plan.nodes[name]
+
+    def ground_truth(self, dst: str, src: str | None = None) -> PathTruth:
+        """What a perfect traceroute/MDA from VP ``src`` (the only or first VP when
+        omitted) towards address or node ``dst`` would see; see topology/truth.py."""
+        from scamperlab.topology.truth import path_truth
+
+        return path_truth(self.plan, src or self.topology.vps[0].name, dst)
 
     def run_in(
         self, node: str, argv: Sequence[str], **kwargs: Any

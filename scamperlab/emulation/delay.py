@@ -160,6 +160,8 @@ class DelayDaemon:
     on_event: EventSink | None = None
     on_pid: PidSink | None = None
     queues: dict[str, dict[int, LinkParams]] = field(default_factory=dict)
+    # node -> (queue, policy, seed) of its IP-ID rewriter (emulation/routers.py)
+    rewriters: dict[str, tuple[int, str, int]] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     realtime: bool = False
     restarts: int = 0
@@ -207,6 +209,8 @@ class DelayDaemon:
         self.realtime = bool(hello.get("realtime"))
         for node, queues in self.queues.items():
             self._bind(node, queues)
+        for node, rewriter in self.rewriters.items():
+            self._bind_ipid(node, *rewriter)
 
     def _bind(self, node: str, queues: dict[int, LinkParams]) -> None:
         reply = self._call_locked(
@@ -219,6 +223,19 @@ class DelayDaemon:
         )
         if "error" in reply:
             raise LabStartError(f"delay daemon cannot bind {node}'s queues: {reply['error']}")
+
+    def _bind_ipid(self, node: str, queue: int, policy: str, seed: int) -> None:
+        request = {"op": "ipid", "node": node, "netns": self.netns(node), "queue": queue}
+        reply = self._call_locked({**request, "policy": policy, "seed": seed})
+        if "error" in reply:
+            raise LabStartError(f"packet daemon cannot bind {node}'s IP-ID queue: {reply['error']}")
+
+    def add_ipid(self, node: str, queue: int, policy: str, seed: int) -> None:
+        """Give router ``node`` an IP-ID rewriter; the same process holds delayed packets."""
+        with self._lock:
+            self.rewriters[node] = (queue, policy, seed)
+            if self.proc is not None:
+                self._bind_ipid(node, queue, policy, seed)
 
     def add(self, node: str, queues: dict[int, LinkParams]) -> None:
         """Bind new queues (all of a node's, or ones added at run time)."""

@@ -28,6 +28,8 @@ Protocol on stdin/stdout, one JSON object per line:
 - ``{"op": "bind", "node": NAME, "netns": PATH, "queues": {QNUM: PARAMS}}``
 - ``{"op": "set", "node": NAME, "queue": QNUM, "delay": MS, "jitter": MS, "loss": PCT}``
 - ``{"op": "stats"}`` -> per-queue packet, drop and lateness counters
+- ``{"op": "ipid", "node": NAME, "netns": PATH, "queue": QNUM, "policy": P, "seed": N}``
+  binds a router's IP-ID rewriter (see :class:`Rewriter`)
 
 Each request gets one reply line, ``{"ok": true, ...}`` or ``{"error": TEXT}``.
 EOF on stdin (the lab's process is gone) makes the daemon exit.
@@ -61,6 +63,8 @@ NFQNL_MSG_CONFIG = 2
 NFQNL_MSG_VERDICT_BATCH = 3
 NFQA_PACKET_HDR = 1
 NFQA_VERDICT_HDR = 2
+NFQA_PAYLOAD = 10
+NFQNL_COPY_PACKET = 2
 NFQA_CFG_CMD = 1
 NFQA_CFG_PARAMS = 2
 NFQA_CFG_QUEUE_MAXLEN = 3
@@ -155,6 +159,73 @@ def _verdict(queue: int, packet_id: int, verdict: int, batch: bool) -> bytes:
     )
 
 
+def _verdict_with_payload(queue: int, packet_id: int, payload: bytes) -> bytes:
+    return _nlmsg(
+        (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT,
+        NLM_F_REQUEST,
+        queue,
+        _attr(NFQA_VERDICT_HDR, struct.pack("!II", NF_ACCEPT, packet_id))
+        + _attr(NFQA_PAYLOAD, payload),
+    )
+
+
+def ipv4_checksum(header: bytes | bytearray) -> int:
+    total: int = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+@dataclass(eq=False)
+class Rewriter:
+    """One router's IP-ID policy, applied to every IPv4 packet the router originates.
+
+    Linux draws the IP-ID of ICMP it sends from a hash of (source, destination,
+    protocol), so two interfaces of one router look like two routers to
+    ally/radargun/MIDAR. A real router's shared counter is what those
+    techniques detect, so the lab stamps one deliberately:
+
+    - ``shared``: one counter per router, +1 per packet, whichever address sends;
+    - ``per-interface``: one counter per source address;
+    - ``random``: a fresh random value per packet;
+    - ``zero``: always 0.
+    """
+
+    node: str
+    number: int
+    sock: socket.socket
+    policy: str
+    rng: random.Random
+    counter: int = 0
+    counters: dict[bytes, int] = field(default_factory=dict)
+    packets: int = 0
+
+    def next_id(self, src: bytes) -> int:
+        if self.policy == "shared":
+            self.counter = (self.counter + 1) & 0xFFFF
+            return self.counter
+        if self.policy == "per-interface":
+            value = (self.counters.get(src, self.rng.getrandbits(16)) + 1) & 0xFFFF
+            self.counters[src] = value
+            return value
+        if self.policy == "random":
+            return self.rng.getrandbits(16)
+        return 0
+
+    def rewrite(self, packet: bytearray) -> bool:
+        """Stamp the IP-ID and fix the header checksum; False for anything not IPv4."""
+        if len(packet) < 20 or packet[0] >> 4 != 4:
+            return False
+        ihl = (packet[0] & 0x0F) * 4
+        if ihl < 20 or len(packet) < ihl:
+            return False
+        struct.pack_into("!H", packet, 4, self.next_id(bytes(packet[12:16])))
+        struct.pack_into("!H", packet, 10, 0)
+        struct.pack_into("!H", packet, 10, ipv4_checksum(packet[:ihl]))
+        self.packets += 1
+        return True
+
+
 @dataclass
 class Params:
     delay: float = 0.0  # ms
@@ -213,10 +284,10 @@ class Holder:
         self.stdin = b""
         self.host_ns = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         self.rng = random.Random()
+        self.rewriters: dict[int, Rewriter] = {}  # by socket fd: one queue per socket
 
-    # -- control ------------------------------------------------------------
-
-    def bind(self, node: str, netns: str, queues: dict[str, dict[str, Any]]) -> None:
+    def _netlink_in(self, netns: str) -> socket.socket:
+        """A netfilter netlink socket in ``netns``: sockets belong to where they are made."""
         fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
         try:
             setns(fd)
@@ -229,6 +300,66 @@ class Holder:
         sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE: root may exceed rmem_max
         sock.setsockopt(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)
         sock.bind((0, 0))
+        return sock
+
+    def bind_ipid(self, node: str, netns: str, queue: int, policy: str, seed: int) -> None:
+        if policy not in ("shared", "per-interface", "random", "zero"):
+            raise ValueError(f"unknown IP-ID policy {policy!r}")
+        sock = self._netlink_in(netns)
+        self._config(sock, queue, copy=NFQNL_COPY_PACKET)
+        rng = random.Random(seed)
+        rewriter = Rewriter(node, queue, sock, policy, rng, counter=rng.getrandbits(16))
+        sock.setblocking(False)
+        self.rewriters[sock.fileno()] = rewriter
+        self.epoll.register(sock.fileno(), select.EPOLLIN)
+
+    def receive_rewrite(self, rewriter: Rewriter) -> None:
+        """Packets of an IP-ID queue get their verdict at once, with the rewritten header."""
+        sock, buf = rewriter.sock, self.buf
+        kind_packet = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET
+        while True:
+            try:
+                n = sock.recv_into(buf, len(buf), socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if exc.errno == errno.ENOBUFS:
+                    continue
+                raise
+            off = 0
+            while off + 20 <= n:
+                length, msg_type = struct.unpack_from("=IH", buf, off)
+                if length < 20:
+                    break
+                if msg_type == kind_packet:
+                    self._rewrite(rewriter, buf, off, length)
+                off += (length + 3) & ~3
+
+    def _rewrite(self, rewriter: Rewriter, buf: bytearray, off: int, length: int) -> None:
+        pos, end = off + 20, off + length
+        packet_id = None
+        payload = None
+        while pos + 4 <= end:
+            alen, akind = struct.unpack_from("=HH", buf, pos)
+            if alen < 4:
+                break
+            kind = akind & 0x3FFF
+            if kind == NFQA_PACKET_HDR:
+                (packet_id,) = struct.unpack_from("!I", buf, pos + 4)
+            elif kind == NFQA_PAYLOAD:
+                payload = bytearray(buf[pos + 4 : pos + alen])
+            pos += (alen + 3) & ~3
+        if packet_id is None:
+            return
+        if payload is not None and rewriter.rewrite(payload):
+            rewriter.sock.send(_verdict_with_payload(rewriter.number, packet_id, bytes(payload)))
+        else:
+            rewriter.sock.send(_verdict(rewriter.number, packet_id, NF_ACCEPT, batch=False))
+
+    # -- control ------------------------------------------------------------
+
+    def bind(self, node: str, netns: str, queues: dict[str, dict[str, Any]]) -> None:
+        sock = self._netlink_in(netns)
         for number, raw in queues.items():
             q = int(number)
             self._config(sock, q)
@@ -239,12 +370,13 @@ class Holder:
         self.socks[sock.fileno()] = sock
         self.epoll.register(sock.fileno(), select.EPOLLIN)
 
-    def _config(self, sock: socket.socket, queue: int) -> None:
+    def _config(self, sock: socket.socket, queue: int, copy: int = NFQNL_COPY_META) -> None:
         kind = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG
         flags = NLM_F_REQUEST | NLM_F_ACK
+        copy_range = 0xFFFF if copy == NFQNL_COPY_PACKET else 0
         messages = [
             _attr(NFQA_CFG_CMD, struct.pack("!BxH", NFQNL_CFG_CMD_BIND, 0)),
-            _attr(NFQA_CFG_PARAMS, struct.pack("!IBxxx", 0, NFQNL_COPY_META)[:5])
+            _attr(NFQA_CFG_PARAMS, struct.pack("!IBxxx", copy_range, copy)[:5])
             + _attr(NFQA_CFG_QUEUE_MAXLEN, struct.pack("!I", QUEUE_MAXLEN))
             # GSO: hand us super-packets whole; we never look at payloads.
             + _attr(NFQA_CFG_MASK, struct.pack("!I", NFQA_CFG_F_GSO))
@@ -272,9 +404,15 @@ class Holder:
             if op == "set":
                 self.set(req["node"], int(req["queue"]), req)
                 return {"ok": True}
+            if op == "ipid":
+                self.bind_ipid(
+                    req["node"], req["netns"], int(req["queue"]), req["policy"], int(req["seed"])
+                )
+                return {"ok": True}
             if op == "stats":
                 stats = {f"{q.node}/{q.number}": q.stats() for q in self.by_name.values()}
-                return {"ok": True, "stats": stats}
+                ipid = {f"{r.node}/{r.number}": r.packets for r in self.rewriters.values()}
+                return {"ok": True, "stats": stats, "ipid": ipid}
             return {"error": f"unknown op {op!r}"}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             return {"error": str(exc)}
@@ -389,6 +527,8 @@ class Holder:
                 elif fd == 0:
                     if not self.read_stdin():
                         return
+                elif fd in self.rewriters:
+                    self.receive_rewrite(self.rewriters[fd])
                 else:
                     self.receive(self.socks[fd])
             self.release()

@@ -24,6 +24,7 @@ from typing import Any
 
 from scamperlab.emulation import delay as fallback
 from scamperlab.emulation import netns
+from scamperlab.emulation import routers as behaviour
 from scamperlab.emulation.netns import deferred_signals as deferred_signals
 from scamperlab.emulation.selfcheck import link_name, verify_links
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
@@ -138,10 +139,12 @@ class EmulatedNetwork:
         ]
         netns.run_batch(["ip", "-batch", "-"], netns.veth_batch(pairs), "veth creation")
         sysctls = [(self.pid(CONTROLLER), _COMMON_SYSCTLS)]
-        sysctls += [
-            (self.pid(n.name), _COMMON_SYSCTLS | (_ROUTER_SYSCTLS if n.kind == "router" else {}))
-            for n in nodes
-        ]
+        for n in nodes:
+            values = dict(_COMMON_SYSCTLS)
+            router = self.plan.topology.router(n.name)
+            if n.kind == "router" and router is not None:
+                values |= _ROUTER_SYSCTLS | behaviour.router_sysctls(self.plan.topology, router)
+            sysctls.append((self.pid(n.name), values))
         netns.write_sysctls(sysctls)
         report("configuring addresses and routes")
         self._build_management()
@@ -159,6 +162,7 @@ class EmulatedNetwork:
         )
         report("shaping links")
         self._shape()
+        self._router_behaviour()
         if self.self_check:
             report("measuring link delay and loss")
             self.verify_links()
@@ -178,7 +182,15 @@ class EmulatedNetwork:
         """``ip -batch`` lines for a node's interfaces, addresses and routes (and, for a VP,
         its management link)."""
         lines = ["link set lo up"]
+        mtus = {
+            end.name: link.mtu
+            for link in self.plan.links
+            for end in (link.a, link.b)
+            if end.node == node.name and link.mtu is not None
+        }
         for intf in node.interfaces:
+            if intf.name in mtus:
+                lines.append(f"link set {intf.name} mtu {mtus[intf.name]}")
             lines += [
                 f"link set {intf.name} up",
                 f"addr add {intf.ipv4} dev {intf.name}",
@@ -193,7 +205,11 @@ class EmulatedNetwork:
             if node.kind != "router" and route.prefix.prefixlen == 0:
                 # Hosts speak from their service address when they have one.
                 src = f" src {node.ipv4 if route.prefix.version == 4 else node.ipv6}"
-            lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
+            if route.also:  # equal-cost multipath
+                hops = " ".join(f"nexthop via {via} dev {dev}" for dev, via in route.nexthops)
+                lines.append(f"route add {route.prefix} {hops}")
+            else:
+                lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
         if node.kind == "vp":
             lines += [
                 f"link set {MGMT_VP_IF} up",
@@ -245,6 +261,28 @@ class EmulatedNetwork:
             for node, queues in queued.items():
                 daemon.add(node, {q.number: self._link_at(node, q.dev).params for q in queues})
                 fallback.install_rules(self.run, node, queues)
+
+    def _router_behaviour(self) -> None:
+        """Silent routers' filters and IP-ID rewriters (see emulation/routers.py)."""
+        for router in self.plan.topology.routers:
+            if router.unresponsive:
+                peers = [self._peer(link, router.name) for link in self.plan.links]
+                neighbours = {
+                    4: [str(p.ipv4.ip) for p in peers if p is not None],
+                    6: [str(p.ipv6.ip) for p in peers if p is not None],
+                }
+                behaviour.install_filter_rules(self.run, router, neighbours)
+            if behaviour.needs_rewriter(router):
+                daemon = self._delay_daemon()
+                seed = behaviour.hash_seed(router.name)
+                daemon.add_ipid(router.name, behaviour.IPID_QUEUE, router.ipid, seed)
+                behaviour.install_ipid_rules(self.run, router)
+
+    @staticmethod
+    def _peer(link: LinkPlan, node: str) -> Interface | None:
+        if link.a.node == node:
+            return link.b
+        return link.a if link.b.node == node else None
 
     def _queue(self, node: str, dev: str) -> int:
         """An interface's NFQUEUE number in its node: its index, unique per namespace."""

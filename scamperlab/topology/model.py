@@ -59,15 +59,35 @@ class LinkParams(_Strict):
         return self.delay > 0 or self.jitter > 0 or self.loss > 0
 
 
+# IPv6 needs 1280 bytes on every link (RFC 8200); the upper bound is a jumbo frame.
+Mtu = Annotated[int, Field(ge=1280, le=9000)]
+
+
 class Uplink(LinkParams):
     """The single link that attaches a VP or a target to a router."""
 
     router: str
+    mtu: Mtu | None = None
+
+
+IpidPolicy = Literal["kernel", "shared", "per-interface", "random", "zero"]
+
+
+class IcmpRateLimit(_Strict):
+    """A router's budget for the ICMP errors it originates (time exceeded, unreachable)."""
+
+    rate: int = Field(ge=1, le=100000, description="ICMP errors per second")
+    burst: int = Field(default=10, ge=1, le=100000)
 
 
 class Router(_Strict):
     name: str
     asn: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    # Router behaviour (docs/routers.md); None means "as the topology's top-level ``ecmp``".
+    ecmp: bool | None = None
+    unresponsive: bool = False
+    icmp_rate_limit: IcmpRateLimit | None = None
+    ipid: IpidPolicy = "kernel"
 
     _name = field_validator("name")(_check_node_name)
 
@@ -126,10 +146,22 @@ class Target(_Host):
     _name = field_validator("name")(_check_node_name)
 
 
+def _parse_cost(value: object) -> object:
+    """``cost: 10`` is both directions; ``cost: [10, 30]`` is ends[0]->ends[1], then back."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (value, value)
+    return value
+
+
 class Link(LinkParams):
     """A link between two routers."""
 
     ends: tuple[str, str]
+    mtu: Mtu | None = None
+    cost: Annotated[
+        tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] | None,
+        BeforeValidator(_parse_cost),
+    ] = None
 
 
 class Controller(_Strict):
@@ -156,8 +188,19 @@ class Topology(_Strict):
     targets: list[Target] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
     zones: list[Zone] = Field(default_factory=list)
+    # Keep every equal-cost path as a multipath route (routers may override it).
+    ecmp: bool = False
 
     _name = field_validator("name")(_check_node_name)
+
+    def router(self, name: str) -> Router | None:
+        return next((r for r in self.routers if r.name == name), None)
+
+    def ecmp_at(self, router: str) -> bool:
+        found = self.router(router)
+        if found is None or found.ecmp is None:
+            return self.ecmp
+        return found.ecmp
 
     def vp_rate(self, vp: VantagePoint) -> int:
         return vp.rate if vp.rate is not None else self.defaults.rate

@@ -23,7 +23,7 @@ from typing import Literal
 import networkx as nx
 
 from scamperlab.topology.checks import MANAGEMENT_V4
-from scamperlab.topology.model import LinkParams, Topology
+from scamperlab.topology.model import Link, LinkParams, Topology, Uplink
 
 IPv4 = ipaddress.IPv4Address
 IPv6 = ipaddress.IPv6Address
@@ -41,6 +41,12 @@ class Route:
     prefix: Network
     dev: str
     via: IPv4 | IPv6 | None = None
+    # Further equal-cost next hops (dev, via): with them, a multipath (ECMP) route.
+    also: tuple[tuple[str, IPv4 | IPv6], ...] = ()
+
+    @property
+    def nexthops(self) -> list[tuple[str, IPv4 | IPv6 | None]]:
+        return [(self.dev, self.via), *self.also]
 
 
 @dataclass
@@ -57,6 +63,9 @@ class LinkPlan:
     a: Interface
     b: Interface
     params: LinkParams
+    mtu: int | None = None
+    # Routing cost a->b and b->a when the file sets one (otherwise the delay decides).
+    cost: tuple[float, float] | None = None
 
 
 @dataclass
@@ -119,7 +128,7 @@ def make_plan(topo: Topology) -> LabPlan:
     pool4 = _subnets(LINK_POOL_V4, 30, taken)
     pool6 = _subnets(LINK_POOL_V6, 64, taken)
 
-    pairs: list[tuple[str, str, LinkParams]] = [
+    pairs: list[tuple[str, str, Link | Uplink]] = [
         (link.ends[0], link.ends[1], link) for link in topo.links
     ]
     pairs += [(h.uplink.router, h.name, h.uplink) for h in [*topo.vps, *topo.targets]]
@@ -143,6 +152,8 @@ def make_plan(topo: Topology) -> LabPlan:
                 ends[0],
                 ends[1],
                 LinkParams.model_validate(params.model_dump(include=set(LinkParams.model_fields))),
+                mtu=params.mtu,
+                cost=params.cost if isinstance(params, Link) else None,
             )
         )
 
@@ -151,13 +162,33 @@ def make_plan(topo: Topology) -> LabPlan:
     return plan
 
 
+def routing_graph(plan: LabPlan) -> nx.DiGraph:
+    """Every link as two directed edges weighted by their routing cost.
+
+    The cost is the link's ``cost`` when the file sets one (per direction, which
+    is what makes asymmetric paths), otherwise its delay plus a tiny per-hop
+    penalty, so that between paths of equal delay the one with fewer hops wins.
+    An explicit cost gets no penalty: equal costs must stay exactly equal for
+    ECMP to keep paths of different lengths (an unbalanced diamond).
+    """
+    graph: nx.DiGraph = nx.DiGraph()
+    for link in plan.links:
+        a, b = link.a.node, link.b.node
+        if link.cost is not None:
+            forward, back = link.cost
+        else:
+            forward = back = link.params.delay + _HOP_PENALTY_MS
+        graph.add_edge(a, b, weight=forward)
+        graph.add_edge(b, a, weight=back)
+    return graph
+
+
 def _plan_routes(plan: LabPlan) -> None:
-    graph: nx.Graph = nx.Graph()
+    graph = routing_graph(plan)
     # (node, neighbour) -> (local interface, neighbour's interface)
     adjacency: dict[tuple[str, str], tuple[Interface, Interface]] = {}
     for link in plan.links:
         a, b = link.a.node, link.b.node
-        graph.add_edge(a, b, weight=link.params.delay + _HOP_PENALTY_MS)
         adjacency[(a, b)] = (link.a, link.b)
         adjacency[(b, a)] = (link.b, link.a)
 
@@ -166,7 +197,7 @@ def _plan_routes(plan: LabPlan) -> None:
         if node.kind == "router":
             continue
         uplink = node.interfaces[0]
-        router_end = adjacency[(node.name, next(iter(graph.neighbors(node.name))))][1]
+        router_end = adjacency[(node.name, next(iter(graph.successors(node.name))))][1]
         node.routes.append(
             Route(ipaddress.IPv4Network("0.0.0.0/0"), uplink.name, router_end.ipv4.ip)
         )
@@ -184,30 +215,78 @@ def _plan_routes(plan: LabPlan) -> None:
         if node.service_ipv6 is not None:
             destinations.append((ipaddress.IPv6Network(node.service_ipv6), (node.name,)))
 
-    for router in plan.of_kind("router"):
+    routers = plan.of_kind("router")
+    names = {r.name for r in routers}
+    ecmp = {name for name in names if plan.topology.ecmp_at(name)}
+    dists: dict[str, dict[str, float]] = {}
+    for router in routers:
         dist, paths = nx.single_source_dijkstra(graph, router.name)
+        dists[router.name] = dist
         for prefix, owners in destinations:
             if router.name in owners:
                 continue  # directly connected: the kernel adds that route itself
             owner = min(owners, key=lambda o: (dist[o], o))
-            next_hop = paths[owner][1]
-            local, remote = adjacency[(router.name, next_hop)]
-            via = remote.ipv4.ip if prefix.version == 4 else remote.ipv6.ip
-            router.routes.append(Route(prefix, local.name, via))
+            hops = [paths[owner][1]]
+            if router.name in ecmp:
+                hops += _equal_cost_hops(graph, dists, router.name, owners, hops[0], names)
+            nexthops = []
+            for next_hop in hops:
+                local, remote = adjacency[(router.name, next_hop)]
+                nexthops.append(
+                    (local.name, remote.ipv4.ip if prefix.version == 4 else remote.ipv6.ip)
+                )
+            (dev, via), *also = nexthops
+            router.routes.append(Route(prefix, dev, via, tuple(also)))
+
+
+# Costs within this of each other are equal (well below the per-hop penalty).
+_TIE = 1e-7
+
+
+def _equal_cost_hops(
+    graph: nx.DiGraph,
+    dists: dict[str, dict[str, float]],
+    router: str,
+    owners: tuple[str, ...],
+    first: str,
+    routers: set[str],
+) -> list[str]:
+    """Neighbours other than ``first`` that start a path to ``owners`` as cheap as the best."""
+
+    def to_owners(node: str) -> float:
+        if node in owners:
+            return 0.0
+        if node not in dists:
+            dists[node] = nx.single_source_dijkstra_path_length(graph, node)
+        return min(dists[node].get(o, float("inf")) for o in owners)
+
+    best = to_owners(router)
+    more = []
+    for neighbour in graph.successors(router):
+        if neighbour == first:
+            continue
+        if neighbour not in owners and neighbour not in routers:
+            continue  # a host is a leaf: it carries no transit traffic
+        cost = graph[router][neighbour]["weight"] + to_owners(neighbour)
+        if abs(cost - best) <= _TIE:
+            more.append(neighbour)
+    return sorted(more)
 
 
 def path_between(plan: LabPlan, src: str, dst: str) -> list[str]:
     """The nodes a packet from ``src`` to ``dst`` crosses, ends included.
 
     The same shortest-path rule the routes were computed with, so tests and
-    users can predict a traceroute or the RTT a link delay should give.
+    users can predict a traceroute or the RTT a link delay should give. With
+    ECMP this is one of the equal-cost paths; :mod:`scamperlab.topology.truth`
+    has them all.
     """
-    path: list[str] = nx.dijkstra_path(link_graph(plan), src, dst)
+    path: list[str] = nx.dijkstra_path(routing_graph(plan), src, dst)
     return path
 
 
 def link_graph(plan: LabPlan) -> nx.Graph:
-    """Every node and link, weighted as routes are chosen (delay, then hops)."""
+    """Every node and link, undirected, weighted by delay then hops (nearest server)."""
     graph: nx.Graph = nx.Graph()
     for link in plan.links:
         graph.add_edge(link.a.node, link.b.node, weight=link.params.delay + _HOP_PENALTY_MS)
