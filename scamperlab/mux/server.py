@@ -86,7 +86,12 @@ class MuxSession:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            self.writer.close()
+            if self.server.closing:
+                # The lab is going away: a client that stopped reading (results
+                # queued for it) must not hold the teardown until it flushes.
+                self.writer.transport.abort()
+            else:
+                self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
 
@@ -163,6 +168,7 @@ class MuxServer:
     #: scamper version of VPs that send no task ids (see ``legacy``), None if they do
     legacy_version: str | None = None
     sessions: set[asyncio.Task[None]] = field(default_factory=set)
+    closing: bool = False
     _server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -181,6 +187,7 @@ class MuxServer:
             self.sessions.discard(task)
 
     async def close(self) -> None:
+        self.closing = True
         if self._server is not None:
             self._server.close()
         for task in list(self.sessions):

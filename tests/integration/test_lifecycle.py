@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -274,3 +275,25 @@ def test_lab_namespaces_cannot_reach_the_host(ark_lab: Lab) -> None:
             if node == "controller" or ark_lab.node(node).kind == "router":
                 route = ark_lab.run_in(node, ["ip", "route", "get", addr])
                 assert route.returncode != 0, f"{node} has a route to {addr}: {route.stdout}"
+
+
+def test_a_client_that_stopped_reading_does_not_hold_up_teardown(state_dir: Path) -> None:
+    """Results queued for a client that never reads them are dropped at ``stop``."""
+    lab = Lab.from_file(TINY, name="flood", state_dir=state_dir)
+    lab.start()
+    try:
+        mux = RawMux(str(lab.mux_path))
+        vps = list(mux.read_until_go().values())
+        target = lab.targets[0].ipv4
+        burst = "".join(f"ping -c 1 -o 1 {target}\n" for _ in range(300))
+        for chan, vp in enumerate(vps, start=1):
+            mux.open(vp.id, chan)
+            mux.send(chan, burst)
+        mux.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        time.sleep(8)  # results pile up in the mux: the client reads nothing
+    finally:
+        start = time.monotonic()
+        lab.stop()
+        elapsed = time.monotonic() - start
+    mux.close()
+    assert elapsed < 5, f"teardown took {elapsed:.1f} s"
