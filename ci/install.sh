@@ -13,7 +13,9 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv; do
+# debootstrap, systemd-container, openssh-client, openssl: the playbook tests (tests/playbooks/).
+for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv \
+  debootstrap systemd-container openssh-client openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pick_python() {
@@ -38,5 +40,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e '.[test,dev,docs]'
+.venv/bin/pip install -q -e '.[test,dev,docs,ansible]'
 echo "scamperlab installed in $(pwd)/.venv ($(.venv/bin/python --version))"
