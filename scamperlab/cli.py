@@ -403,7 +403,7 @@ def cmd_inventory(args: argparse.Namespace) -> int:
     if args.output:
         Path(args.output).write_text(text)
     else:
-        out.out(text, end="", highlight=False)
+        sys.stdout.write(text)
     return 0
 
 

@@ -160,6 +160,8 @@ def write_inventory(path: Path, key: Path, known_hosts: Path) -> None:
     groups["scamper_controller"]["hosts"]["controller"] |= {
         "ansible_host": ADDRESS["ctl"],
         "scamper_controller_mux_users": [USER],
+        # built into the test's directory rather than the checkout's build/
+        "scamper_controller_mux_bundle": str(path.parent / "scamperlab-mux.pyz"),
     }
     for node, host in HOSTS.items():
         if node != "ctl":
