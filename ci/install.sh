@@ -15,8 +15,9 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 # Target services: nsd (authoritative DNS), unbound (resolver), nginx (HTTP/HTTPS),
 # openssl (the lab CA); curl and dig are the clients tests and users run in nodes.
+# debootstrap, systemd-container, openssh-client: the playbook tests (tests/playbooks/).
 for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv tcpdump openssh-server \
-  nsd unbound nginx openssl curl bind9-dnsutils; do
+  nsd unbound nginx openssl curl bind9-dnsutils debootstrap systemd-container openssh-client; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pick_python() {
@@ -51,5 +52,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e '.[test,dev,docs]'
+.venv/bin/pip install -q -e '.[test,dev,docs,ansible]'
 echo "scamperlab installed in $(pwd)/.venv ($(.venv/bin/python --version))"

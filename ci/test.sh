@@ -9,9 +9,11 @@ echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests be
 echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples ci
 echo "== mypy --strict";       .venv/bin/mypy scamperlab
 export NO_MKDOCS_2_WARNING=1
-echo "== mkdocs build --strict"
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT
+echo "== ansible-lint"  # Ansible's state in the temporary directory, not in ~/.ansible
+(cd playbooks && ANSIBLE_HOME="$site/.ansible" ../.venv/bin/ansible-lint -q)
+echo "== mkdocs build --strict"
 .venv/bin/mkdocs build --strict --quiet -d "$site"
 echo "== example user project (examples/userproject), in a lab"
 SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/python -m pytest -q -p no:cacheprovider examples/userproject

@@ -420,6 +420,29 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_inventory(args: argparse.Namespace) -> int:
+    from scamperlab import inventory
+
+    if args.to_topology:
+        import yaml
+
+        data = yaml.safe_load(Path(args.source).read_text()) or {}
+        try:
+            text = inventory.dump_topology(inventory.inventory_to_topology(data, args.name))
+        except ValueError as exc:  # pydantic's ValidationError included
+            raise LabStateError(f"{args.source}: {exc}") from None
+    else:
+        from scamperlab.topology.loader import load_topology
+
+        topo = inventory.topology_to_inventory(load_topology(args.source))
+        text = inventory.dump_inventory(topo, args.source)
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scamperlab",
@@ -490,6 +513,17 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="what scamperlab will use on this machine")
     doctor.add_argument("--scamper-prefix")
     doctor.set_defaults(func=cmd_doctor)
+
+    inv = sub.add_parser(
+        "inventory", help="a topology's VPs as an Ansible inventory for playbooks/, or back"
+    )
+    inv.add_argument("source", help="topology file (or, with --to-topology, an inventory)")
+    inv.add_argument("-o", "--output", help="write here instead of stdout")
+    inv.add_argument(
+        "--to-topology", action="store_true", help="turn an inventory into a topology file"
+    )
+    inv.add_argument("--name", default="fleet", help="lab name of --to-topology's topology")
+    inv.set_defaults(func=cmd_inventory)
     return parser
 
 

@@ -1,0 +1,221 @@
+"""playbooks/site.yml against real Debian hosts: one controller and two Raspberry Pi-like VPs.
+
+Each host is a booted systemd-nspawn container with sshd, in a lab namespace
+(see conftest.py and containers.py); Ansible runs from the ops namespace over
+SSH. Tests run in file order and share the provisioned site.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import time
+
+import pytest
+
+from tests.playbooks.conftest import ADDRESS, MUX, TARGET, Site, recap
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+LAB_NETS = [
+    ipaddress.ip_network(n)
+    for n in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+]
+
+
+def test_containers_reach_only_the_lab(site: Site) -> None:
+    for name, container in site.fleet.containers.items():
+        routes = json.loads(container.exec(["ip", "-j", "-4", "route"]).stdout)
+        for route in routes:
+            dst = route["dst"]
+            if dst == "default":
+                assert ipaddress.ip_address(route["gateway"]) in ipaddress.ip_network(
+                    "198.18.0.0/15"
+                ), f"{name}: default route out of the lab: {route}"
+            else:
+                net = ipaddress.ip_network(dst, strict=False)
+                assert any(net.subnet_of(lab) for lab in LAB_NETS), f"{name}: route {route}"
+        links = json.loads(container.exec(["ip", "-j", "link"]).stdout)
+        assert {link["ifname"] for link in links} <= {"lo", "eth0"}, f"{name}: {links}"
+
+
+def test_first_run_provisions(site: Site) -> None:
+    t0 = time.monotonic()
+    done = site.playbook()
+    site.timings["first run"] = time.monotonic() - t0
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    counts = recap(done.stdout)
+    assert set(counts) >= {"controller", "pi1.example", "pi2.example"}
+    assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values())
+
+
+def _wait_for_vps(site: Site, names: set[str], timeout: float = 90) -> list[dict[str, object]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        vps = site.api("list_vps.py", MUX)
+        if {vp["name"] for vp in vps} >= names or time.monotonic() > deadline:
+            return vps  # type: ignore[no-any-return]
+        time.sleep(1)
+
+
+def test_mux_lists_both_vps_with_the_inventorys_metadata(site: Site) -> None:
+    vps = {vp["name"]: vp for vp in _wait_for_vps(site, {"pi1.example", "pi2.example"})}
+    assert set(vps) == {"pi1.example", "pi2.example"}
+    assert vps["pi1.example"] == {
+        "name": "pi1.example",
+        "ipv4": ADDRESS["pi1"],
+        "cc": "NZ",
+        "st": "WKO",
+        "place": "Hamilton",
+        "loc": [-37.7875, 175.2784],
+        "asn4": 681,
+        "iata": "HLZ",
+        "tags": ["hw:rpi4", "os:linux"],
+    }
+    assert vps["pi2.example"]["ipv4"] == ADDRESS["pi2"]
+    assert vps["pi2.example"]["place"] == "London"
+    assert vps["pi2.example"]["loc"] == [51.5072, -0.1276]
+    assert vps["pi2.example"]["tags"] == ["hw:rpi5"]
+
+
+def test_api_pings_a_lab_target_from_each_vp(site: Site) -> None:
+    results = site.api("ping_all.py", MUX, TARGET)
+    assert set(results) == {"pi1.example", "pi2.example"}
+    for vp, (replies, rtt, dst) in results.items():
+        assert dst == TARGET
+        assert replies >= 1, f"{vp}: no replies"
+        assert rtt is not None and rtt > 0
+
+
+def test_the_vps_connect_over_tls(site: Site) -> None:
+    # sc_remoted itself listens on loopback only; the lab-facing port is stunnel's.
+    listening = site.fleet.containers["ctl"].exec(["ss", "-Htln"]).stdout
+    assert "127.0.0.1:31336" in listening
+    assert "0.0.0.0:31337" in listening
+    config = site.fleet.containers["pi1"].exec(["cat", "/etc/scamper/tunnel.conf"]).stdout
+    assert "verifyChain = yes" in config and f"checkIP = {ADDRESS['ctl']}" in config
+    established = site.fleet.containers["pi1"].exec(["ss", "-Htn", "state", "established"]).stdout
+    assert f"{ADDRESS['ctl']}:31337" in established
+
+
+def test_only_the_mux_group_may_use_the_mux(site: Site) -> None:
+    done = site.ssh(
+        "ctl",
+        'sudo -u nobody python3 -c "import socket; s = socket.socket(socket.AF_UNIX);'
+        f" s.connect('{MUX}')\"",
+    )
+    assert done.returncode != 0 and "PermissionError" in done.stderr, done.stderr
+
+
+def test_optional_firewall_refuses_new_inbound_connections(site: Site) -> None:
+    # Something listening on every address of each Pi, reached from the ops namespace:
+    # pi1 (firewall on) refuses it, pi2 (firewall off) accepts it; SSH works on both.
+    server = "import socket; s = socket.create_server(('', 8080)); s.accept()"
+    listen = f'sudo timeout 20 python3 -c "{server}" >/dev/null 2>&1 &'
+    probe = (
+        "import socket, sys\n"
+        "for host in sys.argv[1:]:\n"
+        "    try:\n"
+        "        socket.create_connection((host, 8080), timeout=5).close(); print(host, 'open')\n"
+        "    except OSError as exc:\n"
+        "        print(host, type(exc).__name__)\n"
+    )
+    for node in ("pi1", "pi2"):
+        assert site.ssh(node, listen).returncode == 0
+    time.sleep(1)
+    done = subprocess.run(
+        site.in_ops(["python3", "-c", probe, ADDRESS["pi1"], ADDRESS["pi2"]]),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.stdout.split("\n")[:2] == [
+        f"{ADDRESS['pi1']} ConnectionRefusedError",
+        f"{ADDRESS['pi2']} open",
+    ], done.stdout + done.stderr
+
+
+def test_second_run_changes_nothing(site: Site) -> None:
+    t0 = time.monotonic()
+    done = site.playbook()
+    site.timings["second run"] = time.monotonic() - t0
+    assert done.returncode == 0, done.stdout[-6000:]
+    counts = recap(done.stdout)
+    changed = {host: c["changed"] for host, c in counts.items() if c["changed"]}
+    assert changed == {}, done.stdout[-8000:]
+
+
+def _main_pid(site: Site, node: str) -> int:
+    out = site.ssh(node, "systemctl show -p MainPID --value scamper.service").stdout
+    return int(out.strip())
+
+
+def _sockets(site: Site) -> set[str]:
+    return set(site.ssh("ctl", "ls /run/scamper-remoted").stdout.split())
+
+
+def test_killed_scamper_is_restarted_and_reappears(site: Site) -> None:
+    before_pid = _main_pid(site, "pi1")
+    before = {s for s in _sockets(site) if s.startswith("pi1.example-")}
+    assert len(before) == 1
+    assert site.ssh("pi1", f"sudo kill -KILL {before_pid}").returncode == 0
+    deadline = time.monotonic() + 60
+    while True:
+        now = {s for s in _sockets(site) if s.startswith("pi1.example-")}
+        if now and now != before:
+            break
+        assert time.monotonic() < deadline, "pi1 never came back to sc_remoted"
+        time.sleep(0.5)
+    after_pid = _main_pid(site, "pi1")
+    assert after_pid not in (0, before_pid)
+    restarts = site.ssh("pi1", "systemctl show -p NRestarts --value scamper.service").stdout
+    assert int(restarts) >= 1
+    vps = {vp["name"] for vp in _wait_for_vps(site, {"pi1.example", "pi2.example"})}
+    assert vps == {"pi1.example", "pi2.example"}
+    assert site.api("ping_all.py", MUX, TARGET)["pi1.example"][0] >= 1
+
+
+# Run on pi2 as root: a VP with a certificate from another CA, tunnelled like the
+# real ones, tries to reach the controller.
+ROGUE = r"""
+set -eu
+d=$(mktemp -d)
+cd "$d"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+  -out ca.crt -days 1 -subj /CN=rogue-ca 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem \
+  -subj /CN=rogue.example -out req.csr 2>/dev/null
+openssl x509 -req -in req.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+  -out cert.pem 2>/dev/null
+printf '%s\n' 'foreground = yes' 'pid =' '[rogue]' 'client = yes' \
+  'accept = 127.0.0.1:31399' 'connect = CONTROLLER:31337' \
+  "cert = $d/cert.pem" "key = $d/key.pem" >s.conf
+timeout 12 stunnel4 s.conf >stunnel.log 2>&1 &
+sleep 1
+timeout 8 scamper -R 127.0.0.1:31399 -M rogue.example || true
+wait || true
+cat stunnel.log
+cd /
+rm -rf "$d"
+"""
+
+
+def test_vp_without_the_right_certificate_is_refused(site: Site) -> None:
+    since = site.ssh("ctl", "date +%s").stdout.strip()
+    rogue = site.ssh("pi2", "sudo sh -s", stdin=ROGUE.replace("CONTROLLER", ADDRESS["ctl"]))
+    assert rogue.returncode == 0, rogue.stderr
+    # The rogue's TLS handshake failed, so its scamper never reached sc_remoted.
+    assert "SSL_connect" in rogue.stdout or "alert" in rogue.stdout, rogue.stdout
+    assert not any(s.startswith("rogue.example") for s in _sockets(site))
+    assert "rogue.example" not in {vp["name"] for vp in site.api("list_vps.py", MUX)}
+    journal = site.ssh(
+        "ctl",
+        f"sudo journalctl -u scamper-tunnel.service --since @{since} --no-pager -o cat",
+    ).stdout
+    assert "certificate verify failed" in journal, journal
+    # and the rightful VPs were not disturbed
+    assert len(site.api("ping_all.py", MUX, TARGET)) == 2
+
+
+def test_timings(site: Site) -> None:
+    print("\nplaybook test timings (s):", {k: round(v, 1) for k, v in site.timings.items()})

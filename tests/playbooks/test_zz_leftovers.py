@@ -1,0 +1,23 @@
+"""After the playbook site is torn down: nothing of it remains on this machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from scamperlab.emulation.network import processes_in
+from tests.playbooks.conftest import LAST_TEARDOWN
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+
+def test_site_left_nothing_behind() -> None:
+    if not LAST_TEARDOWN:
+        pytest.skip("the site was not started in this session")
+    left = LAST_TEARDOWN
+    assert not left["tmp_exists"], f"copies left in {left['tmp']}"
+    assert left["mounts"] == [], "overlay mounts left"
+    assert left["nspawn_alive"] == [], "containers still running"
+    assert processes_in(left["namespaces"]) == [], "processes left in lab namespaces"
+    assert left["links_added"] == set(), "interfaces left in the host namespace"
+    assert left["nspawn_run"] == [], "systemd-nspawn's runtime files left in /run"
+    assert not left["state_dir_exists"], "lab state left"
