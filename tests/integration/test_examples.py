@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from scamperlab.processes.binaries import find_scamper
 from scamperlab.topology.loader import load_topology
 from tests.integration.conftest import ARK_MINI, ROOT
 
@@ -37,8 +38,8 @@ def python3() -> str:
     return found
 
 
-def run(name: str, state_dir: Path, *command: str, timeout: float = 180) -> str:
-    """``scamperlab run ark-mini -- COMMAND``; the command's stdout (it must succeed)."""
+def run(name: str, state_dir: Path, *command: str, timeout: float = 180, status: int = 0) -> str:
+    """``scamperlab run ark-mini -- COMMAND``; the command's stdout (it must exit ``status``)."""
     env = dict(os.environ, SCAMPERLAB_STATE_DIR=str(state_dir))
     env.pop("PYTHONPATH", None)  # only scamperlab run may make `import scamper` work
     proc = subprocess.run(
@@ -60,7 +61,7 @@ def run(name: str, state_dir: Path, *command: str, timeout: float = 180) -> str:
         timeout=timeout,
         check=False,
     )
-    assert proc.returncode == 0, (
+    assert proc.returncode == status, (
         f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     )
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -68,9 +69,15 @@ def run(name: str, state_dir: Path, *command: str, timeout: float = 180) -> str:
     return proc.stdout
 
 
-def example(name: str, state_dir: Path, script: str, *args: str) -> list[str]:
-    out = run(name, state_dir, python3(), f"examples/{script}", "{mux}", *args)
+def example(name: str, state_dir: Path, script: str, *args: str, status: int = 0) -> list[str]:
+    out = run(name, state_dir, python3(), f"examples/{script}", "{mux}", *args, status=status)
     return out.splitlines()
+
+
+def _scamper_knows(command: str) -> bool:
+    """Whether the installed scamper runs ``command`` (scamperlab's table of releases)."""
+    version = find_scamper(None).version
+    return not version[:8].isdigit() or int(version[:8]) >= NEEDS[command]
 
 
 def test_python3_on_path_imports_scamper_only_through_the_run_environment(state_dir: Path) -> None:
@@ -193,3 +200,29 @@ def test_nameservers(state_dir: Path) -> None:
     assert all(row[3] == "ms" for row in rows), rows
     delays = [float(row[2]) for row in rows]
     assert delays == sorted(delays) and all(0 < d < MAX_RTT_MS for d in delays), delays
+
+
+NEEDS = {"http": 20240117, "udpprobe": 20240503}
+
+
+def test_http_fetch(state_dir: Path) -> None:
+    """A fetch from a VP, or, on a scamper without ``http``, a refusal naming the release."""
+    args = (WWW, "http://www.lab.example/")
+    if not _scamper_knows("http"):
+        lines = example("exhttp", state_dir, "http_fetch.py", *args, status=2)
+        assert "command not accepted (http needs scamper 20240117 or newer)" in lines[0], lines
+        return
+    lines = example("exhttp", state_dir, "http_fetch.py", *args)
+    assert lines[0].endswith("-> HTTP 200"), lines
+
+
+def test_udp_probe(state_dir: Path) -> None:
+    """Every VP's probe echoed by far.example, or refused with the release it needs."""
+    if not _scamper_knows("udpprobe"):
+        lines = example("exudp", state_dir, "udp_probe.py", FAR, "7", status=2)
+        assert lines[-1].startswith(f"refused by {len(VP_NAMES)} VPs, e.g. got err from"), lines
+        assert lines[-1].endswith("needs scamper 20240503 or newer)"), lines
+        return
+    lines = example("exudp", state_dir, "udp_probe.py", FAR, "7")
+    assert len(lines) == len(VP_NAMES)
+    assert all("1 replies" in line or "2 replies" in line for line in lines), lines
