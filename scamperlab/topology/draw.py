@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import itertools
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -218,7 +219,11 @@ def draw_topology(topo: Topology, output: str | Path, title: str | None = None) 
             solid_capstyle="round",
         )
     core_links = [e for e in edges if not e[2]["uplink"]]
-    labelled = core_links if len(core_links) <= MAX_DELAY_LABELS else []
+    # Too many to label them all: the longest lines have room for a label.
+    longest = sorted(core_links, key=lambda e: (-e[2]["delay"], e[0], e[1]))
+    labelled = [e for e in longest[:MAX_DELAY_LABELS] if e[2]["delay"] >= 10]
+    if len(core_links) <= MAX_DELAY_LABELS:
+        labelled = core_links
     if len(graph.edges) <= MAX_DELAY_LABELS // 2:
         labelled = edges
     for a, b, data in labelled:
@@ -440,7 +445,7 @@ def library_page(library: Path = LIBRARY, pictures: Path = PICTURES, page: Path 
         f"redraw the pictures and this page with `{REDRAW}`.",
         "",
     ]
-    rel = Path(*[".."] * (len(page.parent.parts) - 1)) / pictures.relative_to(page.parent)
+    rel = Path(os.path.relpath(pictures, page.parent))
     for path in library_files(library):
         topo = load_topology(path)
         stem = picture_stem(path, library)
@@ -461,9 +466,9 @@ def library_page(library: Path = LIBRARY, pictures: Path = PICTURES, page: Path 
 
 
 def draw_library(
-    library: Path = LIBRARY, pictures: Path = PICTURES, page: Path = PAGE
+    library: Path = LIBRARY, pictures: Path = PICTURES, page: Path = PAGE, force: bool = False
 ) -> list[Path]:
-    """Redraw what is stale in the library, record each file's hash, rewrite the page."""
+    """Redraw what is stale (or everything, with ``force``), record hashes, rewrite the page."""
     written = []
     files = library_files(library)
     if not files:
@@ -474,7 +479,8 @@ def draw_library(
         png, sha = pictures / f"{stem}.png", pictures / f"{stem}.sha256"
         keep |= {png.name, sha.name}
         digest = content_hash(path)
-        if png.exists() and sha.exists() and sha.read_text().split()[0] == digest:
+        current = png.exists() and sha.exists() and sha.read_text().split()[0] == digest
+        if current and not force:
             continue
         draw_topology(load_topology(path), png)
         sha.write_text(f"{digest}  {path.as_posix()}\n")
@@ -501,10 +507,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help=f"redraw {PICTURES}/ and {PAGE} from {LIBRARY}/ (run from the repository root)",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="with --all: redraw even current pictures"
+    )
     args = parser.parse_args(argv)
     try:
         if args.all:
-            for path in draw_library():
+            for path in draw_library(force=args.force):
                 print(f"wrote {path}")
             return 0
         if not args.topology or not args.output:
