@@ -40,6 +40,15 @@ def _parse_latlong(value: object) -> object:
     return value
 
 
+def _check_latlong_range(value: tuple[float, float] | None) -> tuple[float, float] | None:
+    if value is not None and not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+        raise ValueError("latitude must be within [-90, 90] and longitude within [-180, 180]")
+    return value
+
+
+LatLong = Annotated[tuple[float, float] | None, BeforeValidator(_parse_latlong)]
+
+
 class _Strict(BaseModel):
     """Unknown keys are errors: a typo must not silently become a default."""
 
@@ -88,8 +97,11 @@ class Router(_Strict):
     unresponsive: bool = False
     icmp_rate_limit: IcmpRateLimit | None = None
     ipid: IpidPolicy = "kernel"
+    # Where the router is; only pictures use it (VPs carry their own latlong).
+    latlong: LatLong = None
 
     _name = field_validator("name")(_check_node_name)
+    _latlong = field_validator("latlong")(_check_latlong_range)
 
 
 class _Host(_Strict):
@@ -106,7 +118,7 @@ class VantagePoint(_Host):
     cc: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     st: str | None = None
     place: str | None = None
-    latlong: Annotated[tuple[float, float] | None, BeforeValidator(_parse_latlong)] = None
+    latlong: LatLong = None
     asn4: int | None = Field(default=None, ge=0, le=2**32 - 1)
     asn6: int | None = Field(default=None, ge=0, le=2**32 - 1)
     shortname: str | None = None
@@ -122,12 +134,7 @@ class VantagePoint(_Host):
             )
         return value
 
-    @field_validator("latlong")
-    @classmethod
-    def _latlong_range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
-            raise ValueError("latitude must be within [-90, 90] and longitude within [-180, 180]")
-        return value
+    _latlong = field_validator("latlong")(_check_latlong_range)
 
     @field_validator("tags")
     @classmethod
