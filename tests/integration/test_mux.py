@@ -82,10 +82,11 @@ def test_ping_through_the_mux_gives_plausible_rtts(ark_lab: Lab, tmp_path: Path)
         assert expected <= rtt < expected + 50, (rtt, expected)
 
 
-def test_trace_lists_the_routers_in_path_order(ark_lab: Lab, tmp_path: Path) -> None:
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_trace_lists_the_routers_in_path_order(ark_lab: Lab, tmp_path: Path, family: str) -> None:
     src, dst = "akl-nz.example", "www.example"
     target = ark_lab.node(dst)
-    _lines, records = _measure(ark_lab, src, f"trace -P icmp-paris {target.ipv4}")
+    _lines, records = _measure(ark_lab, src, f"trace -P icmp-paris {getattr(target, family)}")
     trace = _warts_json(records, tmp_path)[1]
     assert trace["type"] == "trace"
     hops = {h["probe_ttl"]: h["addr"] for h in trace["hops"]}  # type: ignore[index, union-attr]
@@ -96,8 +97,8 @@ def test_trace_lists_the_routers_in_path_order(ark_lab: Lab, tmp_path: Path) -> 
     for prev, router in zip(path, routers, strict=False):
         link = link_between(ark_lab.plan, prev, router)
         ingress = link.a if link.a.node == router else link.b
-        expected.append(str(ingress.ipv4.ip))
-    expected.append(str(target.ipv4))
+        expected.append(str(getattr(ingress, family).ip))
+    expected.append(str(getattr(target, family)))
     assert [hops.get(ttl) for ttl in range(1, len(expected) + 1)] == expected
     assert trace["stop_reason"] == "COMPLETED"
 
