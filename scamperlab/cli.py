@@ -127,7 +127,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from scamperlab.lab import Lab
+    from scamperlab.lab import Lab, exit_on_first_sigterm
 
     progress = os.fdopen(args.progress_fd, "w", buffering=1)
 
@@ -136,10 +136,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         with contextlib.suppress(BrokenPipeError, ValueError):
             progress.write(json.dumps(msg) + "\n")
 
-    def on_sigterm(signum: int, frame: object) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_first_sigterm(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     start = time.monotonic()

@@ -591,11 +591,9 @@ class Lab:
         if threading.current_thread() is not threading.main_thread():
             return
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-
-            def on_sigterm(signum: int, frame: FrameType | None) -> None:
-                raise SystemExit(128 + signum)
-
-            self._old_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
+            self._old_sigterm = signal.signal(
+                signal.SIGTERM, exit_on_first_sigterm(128 + signal.SIGTERM)
+            )
 
     def _block_signals(self) -> bool:
         """Teardown must run to the end even if Ctrl-C is pressed again meanwhile."""
@@ -615,6 +613,25 @@ class Lab:
 
 async def _in_loop(call: Callable[[], None]) -> None:
     call()
+
+
+def exit_on_first_sigterm(code: int) -> Callable[[int, FrameType | None], None]:
+    """A SIGTERM handler that raises ``SystemExit(code)`` once and ignores repeats.
+
+    Killers often signal twice at once (``timeout`` signals its child and then
+    the child's process group): a second ``SystemExit`` raised while the first
+    unwinds towards ``stop()``, before it blocks signals, would abandon the
+    teardown and leave the lab's processes running.
+    """
+    fired = False
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise SystemExit(code)
+
+    return on_sigterm
 
 
 @contextlib.contextmanager

@@ -297,3 +297,48 @@ def test_a_client_that_stopped_reading_does_not_hold_up_teardown(state_dir: Path
         elapsed = time.monotonic() - start
     mux.close()
     assert elapsed < 5, f"teardown took {elapsed:.1f} s"
+
+
+_LAB_UNTIL_KILLED = """
+import json, sys, time
+from scamperlab.lab import Lab
+lab = Lab.from_file(sys.argv[1], name="twice", state_dir=sys.argv[2])
+lab.start()
+try:
+    procs = {p.pid: p.starttime for p in lab.state.processes.values()}
+    print(json.dumps(procs), flush=True)
+    while True:
+        time.sleep(0.05)
+finally:
+    lab.stop()
+"""
+
+
+def test_sigterm_twice_at_once_still_tears_down(state_dir: Path) -> None:
+    """``timeout`` signals its child, then the child's process group: the second
+    SIGTERM must not cut short the teardown the first one started."""
+    before = root_links()
+    proc = subprocess.Popen(
+        [
+            "timeout",
+            "-s",
+            "TERM",
+            "20",
+            sys.executable,
+            "-c",
+            _LAB_UNTIL_KILLED,
+            str(TINY),
+            str(state_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read() if proc.stderr else ""
+    tracked = {int(pid): start for pid, start in json.loads(line).items()}
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 124, err
+    Snapshot(set(), tracked, state_dir / "twice", before).assert_gone()
