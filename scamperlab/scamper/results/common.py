@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from ._util import NoInit, to_datetime
 
@@ -357,23 +357,32 @@ class ScamperResult(NoInit):
     _userid: int
     _start: tuple[int, int] | None
     _errmsg: str | None
+    _d: Any  # the decoded record, in a slot each subclass declares
 
-    def _init_common(
-        self,
+    @classmethod
+    def _from_data(
+        cls,
+        data: Any,
+        inst: Any,
         *,
-        list_: ScamperList | None,
-        cycle: ScamperCycle | None,
-        userid: int,
-        start: tuple[int, int] | None,
+        start: tuple[int, int] | None = None,
         errmsg: str | None = None,
-        inst: Any = None,
-    ) -> None:
-        self._inst = inst
-        self._list = list_
-        self._cycle = ScamperCycle._create(cycle._d) if cycle is not None else None
-        self._userid = userid
-        self._start = start
-        self._errmsg = errmsg
+    ) -> Self:
+        """A result over decoded ``data``, which carries list, cycle, userid and start.
+
+        ``start`` overrides ``data.start`` where a type needs it; the subclass
+        declares the ``_d`` slot the data is kept in.
+        """
+        obj = cls._new()
+        obj._inst = inst
+        obj._list = data.list_
+        cycle = data.cycle
+        obj._cycle = ScamperCycle._create(cycle._d) if cycle is not None else None
+        obj._userid = data.userid
+        obj._start = data.start if start is None else start
+        obj._errmsg = errmsg
+        obj._d = data
+        return obj
 
     @property
     def inst(self) -> Any:

@@ -294,12 +294,7 @@ class ScamperDealias(ScamperResult):
 
     @classmethod
     def _create(cls, data: DealiasData, inst: Any = None) -> ScamperDealias:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_, cycle=data.cycle, userid=data.userid, start=data.start, inst=inst
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst)
 
     def _is(self, m: int) -> bool:
         return self._d.method == m

@@ -576,12 +576,7 @@ class ScamperHost(_QueryView, ScamperResult):
 
     @classmethod
     def _create(cls, data: HostData, inst: Any = None) -> ScamperHost:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_, cycle=data.cycle, userid=data.userid, start=data.start, inst=inst
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst)
 
     def _q(self) -> HostQueryData | None:
         return next((q for q in self._d.queries if q.rx is not None and q.rx != (0, 0)), None)

@@ -147,17 +147,7 @@ class ScamperHttp(ScamperResult):
 
     @classmethod
     def _create(cls, data: HttpData, inst: Any = None) -> ScamperHttp:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_,
-            cycle=data.cycle,
-            userid=data.userid,
-            start=data.start,
-            errmsg=data.errmsg,
-            inst=inst,
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst, errmsg=data.errmsg)
 
     @property
     def stop_reason(self) -> ScamperHttpStop | int:

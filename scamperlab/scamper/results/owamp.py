@@ -177,17 +177,7 @@ class ScamperOwamp(ScamperResult):
 
     @classmethod
     def _create(cls, data: OwampData, inst: Any = None) -> ScamperOwamp:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_,
-            cycle=data.cycle,
-            userid=data.userid,
-            start=data.start,
-            errmsg=data.errmsg,
-            inst=inst,
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst, errmsg=data.errmsg)
 
     @property
     def src(self) -> ScamperAddr | None:

@@ -295,11 +295,7 @@ class ScamperPing(ScamperResult):
 
     @classmethod
     def _create(cls, data: PingData, inst: Any = None) -> ScamperPing:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_, cycle=data.cycle, userid=data.userid, start=data.start, inst=inst
-        )
-        obj._d = data
+        obj = cls._from_data(data, inst)
         probes: dict[int, list[PingReplyData]] = {}
         for r in data.replies:
             probes.setdefault(r.probe_id, []).append(r)

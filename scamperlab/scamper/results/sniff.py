@@ -72,12 +72,7 @@ class ScamperSniff(ScamperResult):
 
     @classmethod
     def _create(cls, data: SniffData, inst: Any = None) -> ScamperSniff:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_, cycle=data.cycle, userid=data.userid, start=data.start, inst=inst
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst)
 
     @property
     def stop_reason(self) -> ScamperSniffStop | int:

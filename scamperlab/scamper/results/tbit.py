@@ -110,12 +110,7 @@ class ScamperTbit(ScamperResult):
 
     @classmethod
     def _create(cls, data: TbitData, inst: Any = None) -> ScamperTbit:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_, cycle=data.cycle, userid=data.userid, start=data.start, inst=inst
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst)
 
     @property
     def src(self) -> ScamperAddr | None:

@@ -269,11 +269,7 @@ class ScamperTrace(ScamperResult):
 
     @classmethod
     def _create(cls, data: TraceData, inst: Any = None) -> ScamperTrace:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_, cycle=data.cycle, userid=data.userid, start=data.start, inst=inst
-        )
-        obj._d = data
+        obj = cls._from_data(data, inst)
         by_ttl: dict[int, list[TraceHopData]] = {}
         for h in data.hops:
             by_ttl.setdefault(h.probe_ttl, []).append(h)

@@ -383,12 +383,7 @@ class ScamperTracelb(ScamperResult):
 
     @classmethod
     def _create(cls, data: TracelbData, inst: Any = None) -> ScamperTracelb:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_, cycle=data.cycle, userid=data.userid, start=data.start, inst=inst
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst)
 
     @property
     def method(self) -> ScamperTracelbMethod | int:

@@ -123,16 +123,7 @@ class ScamperUdpprobe(ScamperResult):
 
     @classmethod
     def _create(cls, data: UdpprobeData, inst: Any = None) -> ScamperUdpprobe:
-        obj = cls._new()
-        obj._init_common(
-            list_=data.list_,
-            cycle=data.cycle,
-            userid=data.userid,
-            start=data.start or (0, 0),
-            inst=inst,
-        )
-        obj._d = data
-        return obj
+        return cls._from_data(data, inst, start=data.start or (0, 0))
 
     @property
     def stop_reason(self) -> ScamperUdpprobeStop | int:
