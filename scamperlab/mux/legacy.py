@@ -32,9 +32,8 @@ from decimal import Decimal, InvalidOperation
 
 from scamperlab.mux.tagging import TAG_BASE, TAGGABLE, command_userid, tag_command
 from scamperlab.scamper.warts import uudecode_object
-from scamperlab.scamper.warts.decoder import HEADER_LEN, RESULT_TYPES, WartsDecoder
+from scamperlab.scamper.warts.decoder import HEADER_LEN, WartsDecoder
 from scamperlab.scamper.warts.errors import WartsError
-from scamperlab.scamper.warts.reader import Reader, RecordContext, WartsState
 
 #: warts record type of each measurement command's result
 RESULT_TYPE = {
@@ -226,10 +225,12 @@ class LegacyChannel:
         if task is None:
             return header + b"\n" + payload
         self._open.remove(task)
-        if task.tag is not None:
-            patched = _restore_userid(record, rtype, task.userid)
-            if patched is not None:
-                payload = uuencode_object(patched)
+        at = self._decoder.userid_at  # located by the decoding _match just did
+        if task.tag is not None and at is not None:
+            at += HEADER_LEN
+            payload = uuencode_object(
+                record[:at] + struct.pack(">I", task.userid) + record[at + 4 :]
+            )
         return b"DATA %d id-%d\n" % (len(payload), task.id) + payload
 
     def _match(self, record: bytes, rtype: int) -> _Task | None:
@@ -282,34 +283,6 @@ def _looks_like_address(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _restore_userid(record: bytes, rtype: int, userid: int) -> bytes | None:
-    """``record`` with its userid field set to ``userid`` (same length, in place)."""
-    if rtype not in RESULT_TYPES:
-        return None
-    ctx = RecordContext(WartsState())
-    ctx.state.lists = _AnyId()  # type: ignore[assignment]
-    ctx.state.cycles = _AnyId()  # type: ignore[assignment]
-    decode, _factory = RESULT_TYPES[rtype]
-    try:
-        decode(Reader(record[HEADER_LEN:], ctx))
-    except (WartsError, ValueError, IndexError, KeyError, struct.error):
-        return None
-    if ctx.userid_at is None:
-        return None
-    at = HEADER_LEN + ctx.userid_at
-    return record[:at] + struct.pack(">I", userid) + record[at + 4 :]
-
-
-class _AnyId(dict[int, None]):
-    """List and cycle tables that resolve any id: locating a field needs no state."""
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __getitem__(self, key: int) -> None:
-        return None
 
 
 def uuencode_object(record: bytes) -> bytes:

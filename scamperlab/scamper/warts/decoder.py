@@ -157,6 +157,9 @@ class WartsDecoder:
         self.state = WartsState()
         self.raw_unknown = raw_unknown
         self._pending = bytearray()
+        #: offset in the body of the last decoded record's userid field, if it had
+        #: one: where a relay rewrites it in place (``scamperlab.mux.legacy``)
+        self.userid_at: int | None = None
 
     # -- single records -----------------------------------------------------
 
@@ -186,6 +189,7 @@ class WartsDecoder:
         if rtype in _META_TYPES:
             state = WartsState(dict(state.lists), dict(state.cycles), list(state.addrs))
         r = Reader(body, RecordContext(state))
+        self.userid_at = None
         try:
             obj = self._dispatch(rtype, r, inst)
         except WartsError:
@@ -193,6 +197,7 @@ class WartsDecoder:
         except (ValueError, IndexError, KeyError, OverflowError, struct.error) as exc:
             raise WartsFormatError(f"malformed type {rtype} record: {exc}") from exc
         self.state = state
+        self.userid_at = r.ctx.userid_at
         return obj
 
     @staticmethod
