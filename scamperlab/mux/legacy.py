@@ -22,7 +22,6 @@ Everything else passes through byte for byte.
 from __future__ import annotations
 
 import binascii
-import ipaddress
 import itertools
 import re
 import struct
@@ -30,7 +29,14 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from scamperlab.mux.tagging import TAG_BASE, TAGGABLE, command_userid, tag_command
+from scamperlab.mux.tagging import (
+    TAG_BASE,
+    TAGGABLE,
+    asked_by,
+    command_userid,
+    find_task,
+    tag_command,
+)
 from scamperlab.scamper.warts import uudecode_object
 from scamperlab.scamper.warts.decoder import HEADER_LEN, WartsDecoder
 from scamperlab.scamper.warts.errors import WartsError
@@ -158,7 +164,7 @@ class LegacyChannel:
                 self._waiting.append(_Command(word, refusal=str(exc)))
                 to_client += self._answer_refusals()
                 continue
-            command = _Command(word, userid=command_userid(line), target=_asked(word, line))
+            command = _Command(word, userid=command_userid(line), target=asked_by(line))
             if word in TAGGABLE:
                 command.tag = next(self._tags)
                 line = tag_command(line, command.tag)
@@ -241,48 +247,11 @@ class LegacyChannel:
         candidates = [t for t in self._open if RESULT_TYPE[t.word] == rtype]
         if not candidates:
             return None
-        userid = getattr(obj, "_userid", None)
-        if userid is None:
+        if getattr(obj, "_userid", None) is None:
             # A type this relay cannot decode: the oldest open task of the type.
             return candidates[0]
-        for task in candidates:
-            if task.tag is not None and task.tag == userid:
-                return task
-        # No tag came back (20211212 does not record a host command's -U): match
-        # what was asked — a host result's qname, anything else's destination.
-        if rtype == RESULT_TYPE["host"]:
-            # str(): qtype is an enum whose format() would give its number
-            target = str(getattr(obj, "qtype", "")) + " " + str(getattr(obj, "qname", ""))
-        else:
-            target = str(getattr(obj, "dst", ""))
-        for task in candidates:
-            if task.target.lower() == target.rstrip(".").lower():
-                return task
-        return candidates[0]
-
-
-def _asked(word: str, line: str) -> str:
-    """What a result will say was measured: ``"AAAA www.example"`` for host, else the dst."""
-    words = line.split()
-    target = words[-1].rstrip(".").lower()
-    if word != "host":
-        return target
-    qtype = "A"
-    if "-t" in words[1:-1]:
-        qtype = words[words.index("-t") + 1].upper()
-    elif _looks_like_address(target):
-        qtype = "PTR"
-    if qtype == "PTR" and _looks_like_address(target):
-        target = ipaddress.ip_address(target).reverse_pointer  # the name a PTR result asks
-    return f"{qtype} {target}"
-
-
-def _looks_like_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+        found = find_task(obj, candidates, lambda t: t.tag, lambda t: t.target)
+        return found if found is not None else candidates[0]
 
 
 def uuencode_object(record: bytes) -> bytes:

@@ -9,7 +9,12 @@ commands this way and put the user's userid back on the result.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 #: Commands whose results record the wire userid, so a unique one identifies them.
 TAGGABLE = frozenset({"ping", "trace", "tracelb", "host", "dealias", "sniff"})
@@ -35,3 +40,59 @@ def command_userid(line: str) -> int:
         return int(m.group(1), 0) & 0xFFFFFFFF
     except ValueError:
         return 0
+
+
+def asked_by(line: str) -> str:
+    """What a result of command ``line`` will say it measured, as :func:`answered` puts it:
+    ``"AAAA www.example"`` for host, the destination for everything else."""
+    words = line.split()
+    target = words[-1].rstrip(".").lower()
+    if words[0].lower() != "host":
+        return target
+    qtype = "A"
+    if "-t" in words[1:-1]:
+        qtype = words[words.index("-t") + 1].upper()
+    elif _looks_like_address(target):
+        qtype = "PTR"
+    if qtype == "PTR" and _looks_like_address(target):
+        target = ipaddress.ip_address(target).reverse_pointer  # the name a PTR result asks
+    return f"{qtype} {target}"
+
+
+def answered(result: object) -> str:
+    """What a decoded result measured, comparable with :func:`asked_by`."""
+    qname = getattr(result, "qname", None)
+    if qname is not None:  # a host result: its dst is the nameserver, not what was asked
+        # str(): qtype is an enum whose format() would give its number
+        return f"{str(getattr(result, 'qtype', '')).upper()} {str(qname).rstrip('.').lower()}"
+    return str(getattr(result, "dst", "")).lower()
+
+
+def find_task(
+    result: object,
+    candidates: Sequence[T],
+    tag: Callable[[T], int | None],
+    asked: Callable[[T], str],
+) -> T | None:
+    """The open task (oldest first) a result without a task id answers, or None.
+
+    A unique wire userid identifies it exactly; where none came back (20211212
+    does not record a host command's ``-U``), what the result measured does.
+    """
+    userid = getattr(result, "_userid", None)
+    for task in candidates:
+        if tag(task) is not None and tag(task) == userid:
+            return task
+    target = answered(result)
+    for task in candidates:
+        if asked(task) == target:
+            return task
+    return None
+
+
+def _looks_like_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

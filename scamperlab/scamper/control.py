@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scamperlab.mux.tagging import tag_command
+from scamperlab.mux.tagging import find_task, tag_command
 from scamperlab.scamper.errors import ScamperInstError
 from scamperlab.scamper.results import ScamperCycle, ScamperList
 from scamperlab.scamper.results._util import NoInit
@@ -344,8 +344,8 @@ class ScamperTask(NoInit):
     """Handle of one asynchronous measurement."""
 
     __slots__ = (
+        "_asked",
         "_dropped",
-        "_dst",
         "_error",
         "_expect",
         "_finished",
@@ -365,7 +365,7 @@ class ScamperTask(NoInit):
     _expect: str  # result class name, for attributing results that carry no task id
     _tag: int | None
     _userid: int
-    _dst: str | None
+    _asked: str  # what its result will say it measured (tagging.asked_by)
     _sync: bool
     _finished: bool
     _dropped: bool
@@ -380,12 +380,12 @@ class ScamperTask(NoInit):
         expect: str,
         tag: int | None,
         userid: int,
-        dst: str | None,
+        asked: str,
         sync: bool,
     ) -> ScamperTask:
         task = cls._new()
         task._handle = next(_handles)
-        task._dst = dst
+        task._asked = asked
         task._inst, task._expect, task._tag, task._userid, task._sync = (
             inst,
             expect,
@@ -705,28 +705,15 @@ class ScamperInst(NoInit):
     def _attribute(self, obj: Any) -> ScamperTask | None:
         """The task a result without a task id belongs to (scamper < 20230224).
 
-        Tagged commands match exactly on their unique wire userid; others match
-        the oldest open task expecting this type of result for this destination.
+        Tagged commands match exactly on their unique wire userid, others on what
+        they measured; failing both, the oldest open untagged task of the type.
         """
         kind = type(obj).__name__
-        userid = getattr(obj, "_userid", None)
-        dst = str(getattr(obj, "dst", None))
         candidates = [t for t in self._open_tasks if t._expect == kind]
-        for task in candidates:
-            if task._tag is not None and task._tag == userid:
-                return task
-        if kind == "ScamperHost" and not userid:
-            # scamper 20211212 does not record a host command's -U, so its tag never
-            # comes back; the result's dst is the nameserver, but its qname is the
-            # name the task asked for.
-            asked = str(getattr(obj, "qname", "")).rstrip(".").lower()
-            for task in candidates:
-                if str(task._dst).rstrip(".").lower() == asked:
-                    return task
+        found = find_task(obj, candidates, lambda t: t._tag, lambda t: t._asked)
+        if found is not None:
+            return found
         untagged = [t for t in candidates if t._tag is None]
-        for task in untagged:
-            if task._dst == dst:
-                return task
         return untagged[0] if untagged else None
 
     def _queue(self, obj: Any) -> None:

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scamperlab.mux.tagging import TAG_BASE, TAGGABLE
+from scamperlab.mux.tagging import TAG_BASE, TAGGABLE, asked_by
 from scamperlab.scamper import commands
 from scamperlab.scamper.control import (
     ScamperInst,
@@ -378,32 +378,31 @@ class ScamperCtrl:
             return usable
         raise TypeError("inst not ScamperInst type")
 
-    def _issue(self, method: str, line: str, dst: Any, userid: Any, inst: Any, sync: Any) -> Any:
+    def _issue(self, method: str, line: str, userid: Any, inst: Any, sync: Any) -> Any:
         technique, expect, allow_list = MEASUREMENTS[method]
         chosen = self._select(inst, technique, allow_list, sync)
         user_userid = int(userid) if isinstance(userid, int) else 0
-        dst_text = str(dst) if dst is not None else None
         if isinstance(chosen, list):
             out = []
             for one in chosen:
                 try:
-                    out.append(self._start(one, line, expect, user_userid, dst_text, bool(sync)))
+                    out.append(self._start(one, line, expect, user_userid, bool(sync)))
                 except RuntimeError:
                     continue
             if sync:
                 return [self._wait_sync(t) for t in out]
             return out
-        task = self._start(chosen, line, expect, user_userid, dst_text, bool(sync))
+        task = self._start(chosen, line, expect, user_userid, bool(sync))
         return self._wait_sync(task) if sync else task
 
     def _start(
-        self, inst: ScamperInst, line: str, expect: str, userid: int, dst: str | None, sync: bool
+        self, inst: ScamperInst, line: str, expect: str, userid: int, sync: bool
     ) -> ScamperTask:
         tag = None
         if line.split(" ", 1)[0].lower() in TAGGABLE:
             self._tags = (self._tags + 1) % 0x3FFFFFFF
             tag = TAG_BASE + self._tags
-        task = ScamperTask._create(inst, expect, tag, userid, dst, sync)
+        task = ScamperTask._create(inst, expect, tag, userid, asked_by(line), sync)
         inst._schedule(line, task)
         if not sync:
             self._taskc += 1
@@ -435,7 +434,6 @@ def _make_measurement(method: str, builder: Callable[..., str]) -> Callable[...,
     ]
     public = build_sig.replace(parameters=params, return_annotation=inspect.Signature.empty)
     legacy = "recordroute" in build_sig.parameters
-    first = next(iter(build_sig.parameters))
 
     names = [p.name for p in params]
     known = frozenset(names)
@@ -461,8 +459,7 @@ def _make_measurement(method: str, builder: Callable[..., str]) -> Callable[...,
         if legacy_value is not None:
             values["recordroute"] = legacy_value
         line = builder(**values)
-        dst = values.get(first) if first in ("dst", "dst1", "qname", "near") else None
-        return self._issue(method, line, dst, values.get("userid"), inst, sync)
+        return self._issue(method, line, values.get("userid"), inst, sync)
 
     measure.__name__ = method
     measure.__qualname__ = f"ScamperCtrl.{method}"

@@ -73,3 +73,32 @@ def test_non_measurement_lines_pass_through_untouched() -> None:
     chan = LegacyChannel()
     assert chan.from_client(b"done\n") == (b"done\n", b"")
     assert chan.from_vp(b"OK\nMORE\n") == b"OK\nMORE\n"
+
+
+class _Result:
+    def __init__(self, userid: int, **fields: str) -> None:
+        self._userid = userid
+        self.__dict__.update(fields)
+
+
+def test_a_result_finds_its_task_by_tag_then_by_what_it_measured() -> None:
+    from scamperlab.mux.tagging import asked_by, find_task
+
+    tasks = [
+        ("t1", 7, asked_by("host -U 7 -t aaaa www.Example.")),
+        ("t2", 8, asked_by("host -U 8 www.example")),
+        ("t3", 9, asked_by("host -U 9 192.0.2.1")),
+        ("t4", 10, asked_by("ping -U 10 -c 1 192.0.2.9")),
+    ]
+
+    def find(result: _Result) -> str | None:
+        found = find_task(result, tasks, lambda t: t[1], lambda t: t[2])
+        return found[0] if found else None
+
+    # 20211212 records no host userid: the query type and name decide.
+    assert find(_Result(0, qtype="A", qname="www.example.")) == "t2"
+    assert find(_Result(0, qtype="AAAA", qname="WWW.example")) == "t1"
+    assert find(_Result(0, qtype="PTR", qname="1.2.0.192.in-addr.arpa")) == "t3"
+    assert find(_Result(10, dst="192.0.2.1")) == "t4"  # the tag wins over the dst
+    assert find(_Result(0, dst="192.0.2.9")) == "t4"
+    assert find(_Result(0, dst="198.51.100.1")) is None
