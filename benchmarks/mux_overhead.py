@@ -25,41 +25,26 @@ from scamperlab.lab import Lab
 from scamperlab.mux import protocol as p
 from scamperlab.processes.remoted import scan_vp_sockets
 from scamperlab.scamper import ScamperCtrl
-from scamperlab.scamper.warts import uudecode_object
+from scamperlab.scamper.session import Data, SessionParser
 from scamperlab.topology.generate import ring
 
 
-def _read_result(sock: socket.socket, buf: bytearray, unframe: p.FrameReader | None) -> None:
-    """Read until one ping record has arrived (list/cycle records are skipped)."""
-    text = bytearray()
+def _read_result(
+    sock: socket.socket, session: SessionParser, unframe: p.FrameReader | None
+) -> None:
+    """Read until one ping record has arrived (list/cycle records are skipped).
+
+    One command is in flight per connection, so nothing after the ping is lost.
+    """
     while True:
         data = sock.recv(65536)
         if not data:
             raise EOFError("connection closed")
-        if unframe is None:
-            text += data
-        else:
-            for chan, payload in unframe.feed(data):
-                if chan != 0:
-                    text += payload
-        buf += text
-        text.clear()
-        while True:
-            nl = buf.find(b"\n")
-            if nl < 0:
-                break
-            line = bytes(buf[:nl])
-            if line.startswith(b"DATA "):
-                length = int(line.split()[1])
-                if len(buf) < nl + 1 + length:
-                    break
-                payload = bytes(buf[nl + 1 : nl + 1 + length])
-                del buf[: nl + 1 + length]
-                record = uudecode_object(payload)
-                if struct.unpack_from(">H", record, 2)[0] == 7:
-                    return
-            else:
-                del buf[: nl + 1]
+        if unframe is not None:
+            data = b"".join(payload for chan, payload in unframe.feed(data) if chan != 0)
+        for event in session.feed(data):
+            if isinstance(event, Data) and struct.unpack_from(">H", event.record, 2)[0] == 7:
+                return
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -119,7 +104,7 @@ def measure(runs: int, state_dir: str | None = None) -> dict[str, list[float]]:
 
             direct = socket.socket(socket.AF_UNIX)
             direct.connect(str(vp_socket))
-            direct_buf = bytearray()
+            direct_session = SessionParser()
 
             mux = socket.socket(socket.AF_UNIX)
             mux.connect(str(lab.mux_path))
@@ -133,7 +118,7 @@ def measure(runs: int, state_dir: str | None = None) -> dict[str, list[float]]:
                         if attrs.get(p.Attr.NAME) == vp.name:
                             vp_id = struct.unpack_from(">I", payload, 2)[0]
             mux.sendall(p.channel_open(vp_id, 1))
-            mux_buf = bytearray()
+            mux_session = SessionParser()
 
             ctrl = ScamperCtrl(mux=str(lab.mux_path))
             inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == vp.name])[0]
@@ -146,12 +131,12 @@ def measure(runs: int, state_dir: str | None = None) -> dict[str, list[float]]:
             for i in range(runs + 10):
                 start = time.perf_counter()
                 direct.sendall(command)
-                _read_result(direct, direct_buf, None)
+                _read_result(direct, direct_session, None)
                 t_direct = time.perf_counter() - start
 
                 start = time.perf_counter()
                 mux.sendall(p.frame(1, command))
-                _read_result(mux, mux_buf, frames)
+                _read_result(mux, mux_session, frames)
                 t_mux = time.perf_counter() - start
 
                 start = time.perf_counter()
