@@ -16,11 +16,21 @@ from pathlib import Path
 import pytest
 
 from scamperlab.lab import Lab
+from scamperlab.processes.binaries import find_scamper
+from scamperlab.scamper.versions import FEATURES
 from scamperlab.state import cleanup_stale, is_running, kill_process, list_labs, read_state
 
 ROOT = Path(__file__).resolve().parents[2]
 ARK_MINI = ROOT / "topologies" / "ark-mini.yaml"
 TINY = Path(__file__).parent / "topologies" / "tiny.yaml"
+
+
+def scamper_has(feature: str) -> bool:
+    """Whether the installed scamper has ``feature``, named as in scamperlab's
+    table of releases (``scamperlab.scamper.versions.FEATURES``)."""
+    release = next(r for name, _pattern, r in FEATURES if name == feature)
+    version = find_scamper(None).version[:8]
+    return not version.isdigit() or int(version) >= release
 
 
 def _missing() -> str | None:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from scamperlab.processes.binaries import find_scamper
 from scamperlab.topology.loader import load_topology
-from tests.integration.conftest import ARK_MINI, ROOT
+from tests.integration.conftest import ARK_MINI, ROOT, scamper_has
 
 EXAMPLES = ROOT / "examples"
 TOPOLOGY = load_topology(ARK_MINI)
@@ -72,12 +71,6 @@ def run(name: str, state_dir: Path, *command: str, timeout: float = 180, status:
 def example(name: str, state_dir: Path, script: str, *args: str, status: int = 0) -> list[str]:
     out = run(name, state_dir, python3(), f"examples/{script}", "{mux}", *args, status=status)
     return out.splitlines()
-
-
-def _scamper_knows(command: str) -> bool:
-    """Whether the installed scamper runs ``command`` (scamperlab's table of releases)."""
-    version = find_scamper(None).version
-    return not version[:8].isdigit() or int(version[:8]) >= NEEDS[command]
 
 
 def test_python3_on_path_imports_scamper_only_through_the_run_environment(state_dir: Path) -> None:
@@ -202,13 +195,10 @@ def test_nameservers(state_dir: Path) -> None:
     assert delays == sorted(delays) and all(0 < d < MAX_RTT_MS for d in delays), delays
 
 
-NEEDS = {"http": 20240117, "udpprobe": 20240503}
-
-
 def test_http_fetch(state_dir: Path) -> None:
     """A fetch from a VP, or, on a scamper without ``http``, a refusal naming the release."""
     args = (WWW, "http://www.lab.example/")
-    if not _scamper_knows("http"):
+    if not scamper_has("http"):
         lines = example("exhttp", state_dir, "http_fetch.py", *args, status=2)
         assert "command not accepted (http needs scamper 20240117 or newer)" in lines[0], lines
         return
@@ -218,7 +208,7 @@ def test_http_fetch(state_dir: Path) -> None:
 
 def test_udp_probe(state_dir: Path) -> None:
     """Every VP's probe echoed by far.example, or refused with the release it needs."""
-    if not _scamper_knows("udpprobe"):
+    if not scamper_has("udpprobe attempts/stop_count"):
         lines = example("exudp", state_dir, "udp_probe.py", FAR, "7", status=2)
         assert lines[-1].startswith(f"refused by {len(VP_NAMES)} VPs, e.g. got err from"), lines
         assert lines[-1].endswith("needs scamper 20240503 or newer)"), lines
