@@ -157,9 +157,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         except ScamperlabError as exc:
             send({"error": str(exc)})
             return 1
-        except SystemExit:
-            raise
-        except Exception as exc:
+        except Exception as exc:  # SystemExit (a SIGTERM) is not one: it goes on out
             send({"error": f"unexpected: {exc!r}"})
             raise
         handler = logging.FileHandler(lab.state.path("logs", "daemon.log"))
