@@ -9,6 +9,12 @@ Deliberate differences from sc_remoted 20260420 (documented for users): a
 channel whose VP goes away is closed with *channel close* rather than left
 hanging, and a *channel open* naming an unknown VP gets a *channel close*
 instead of dropping the whole mux connection.
+
+A channel whose user sent ``done`` is never closed from this side, even when
+the user goes away: Debian's scamper drops its whole connection to
+sc_remoted (every user's channels on that VP) when the controller closes a
+channel the VP has just closed itself, and a VP closes its channel as soon as
+``done``'s tasks are finished. Such channels linger until the VP closes them.
 """
 
 from __future__ import annotations
@@ -26,15 +32,26 @@ from scamperlab.mux.registry import MuxVp, VpRegistry
 
 log = logging.getLogger(__name__)
 _READ_SIZE = 65536
+# How long a channel whose user has gone may wait for its VP to finish ``done``.
+LINGER_AFTER_DONE = 300.0
 
 
 @dataclass
 class _Channel:
     id: int
     vp: MuxVp
-    outbound: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    outbound: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
     legacy: LegacyChannel | None = None  # set for VPs whose scamper sends no task ids
+    done_sent: bool = False  # the VP will close this channel itself
+    _partial_line: bytes = b""
+
+    def note_client_text(self, data: bytes) -> None:
+        """Remember whether the user has sent ``done`` (frames are not lines)."""
+        *lines, self._partial_line = (self._partial_line + data).split(b"\n")
+        if any(line.strip() == b"done" for line in lines):
+            self.done_sent = True
+        self._partial_line = self._partial_line[-64:]
 
 
 class MuxSession:
@@ -79,13 +96,12 @@ class MuxSession:
             log.info("mux: dropping client: %s", exc)
         finally:
             registry.listeners.remove(self.on_registry)
-            # Like sc_remoted: a user going away finishes every channel it had opened.
-            for chan in list(self.channels.values()):
-                chan.outbound.put_nowait(None)
-            tasks = [c.task for c in self.channels.values() if c.task is not None]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Like sc_remoted: a user going away finishes every channel it had opened,
+            # except those that its VP is already finishing after ``done``.
+            linger = not self.server.closing
+            abandoned = [c.task for c in self.channels.values() if not (c.done_sent and linger)]
+            lingering = [c.task for c in self.channels.values() if c.done_sent and linger]
+            await _cancel([t for t in abandoned if t is not None])
             if self.server.closing:
                 # The lab is going away: a client that stopped reading (results
                 # queued for it) must not hold the teardown until it flushes.
@@ -94,6 +110,7 @@ class MuxSession:
                 self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
+            await _linger([t for t in lingering if t is not None])
 
     def _control(self, payload: bytes) -> None:
         if len(payload) < 2:
@@ -147,14 +164,31 @@ class MuxSession:
             self._send(p.channel_close(chan.id))
 
     async def _pump(self, chan: _Channel, vp_writer: asyncio.StreamWriter) -> None:
-        while (data := await chan.outbound.get()) is not None:
+        while True:  # ends when its relay is cancelled or its VP's socket closes
+            data = await chan.outbound.get()
+            chan.note_client_text(data)
             if chan.legacy is not None:
                 data, answer = chan.legacy.from_client(data)
                 if answer:
                     self._send(p.frame(chan.id, answer))
             vp_writer.write(data)
             await vp_writer.drain()
-        vp_writer.close()
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _linger(tasks: list[asyncio.Task[None]]) -> None:
+    """Let channels finish on their VP's side; cancel them if the mux is closed meanwhile."""
+    if not tasks:
+        return
+    try:
+        await asyncio.wait(tasks, timeout=LINGER_AFTER_DONE)
+    finally:
+        await _cancel(tasks)
 
 
 class _ProtocolError(Exception):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from scamperlab.lab import Lab
+from scamperlab.processes.vantage import CONNECT_GRACE
 from scamperlab.scamper.warts import WartsDecoder
 from scamperlab.topology.plan import link_between, path_between
 from tests.integration.muxclient import RawMux, parse_channel_text
@@ -203,3 +205,25 @@ def test_dns_results_of_old_vps_carry_task_ids(ark_lab: Lab, tmp_path: Path) -> 
     assert sorted(by_id) == sorted(oks)
     asked = [(by_id[i].qname, str(by_id[i].qtype)) for i in oks]
     assert asked == [("www.lab.example", "AAAA"), ("www.lab.example", "A"), ("lab.example", "MX")]
+
+
+def test_a_client_leaving_right_after_done_keeps_every_vp_connected(ark_lab: Lab) -> None:
+    """Debian's scamper drops its whole connection to sc_remoted (every user's channels)
+    when the controller closes a channel the VP has just closed itself after ``done``:
+    the mux must let the VP close such a channel, even when its user has gone."""
+    before = len(ark_lab.events)
+    pids = {vp.name: vp.pid for vp in ark_lab._supervisor.vps.values()}  # type: ignore[union-attr]
+    for round_ in range(40):
+        mux = RawMux(str(ark_lab.mux_path))
+        try:
+            vps = list(mux.read_until_go().values())
+            for chan, vp in enumerate(vps, start=1):
+                mux.open(vp.id, chan)
+                mux.send(chan, "done\n")
+            time.sleep(0.001 * (round_ % 8))  # the VP's close and the user's, interleaved
+        finally:
+            mux.close()
+    time.sleep(CONNECT_GRACE + 1.5)
+    events = [f"{e.kind} {e.vp}: {e.message}" for e in ark_lab.events[before:]]
+    assert not events
+    assert {vp.name: vp.pid for vp in ark_lab._supervisor.vps.values()} == pids  # type: ignore[union-attr]

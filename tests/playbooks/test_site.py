@@ -2,7 +2,8 @@
 
 Each host is a booted systemd-nspawn container with sshd, in a lab namespace
 (see conftest.py and containers.py); Ansible runs from the ops namespace over
-SSH. Tests run in file order and share the provisioned site.
+SSH. Tests share the site, provisioned once by whichever test needs it first
+(``provisioned``), so any of them can run alone.
 """
 
 from __future__ import annotations
@@ -40,9 +41,7 @@ def test_containers_reach_only_the_lab(site: Site) -> None:
 
 
 def test_first_run_provisions(site: Site) -> None:
-    t0 = time.monotonic()
-    done = site.playbook()
-    site.timings["first run"] = time.monotonic() - t0
+    done = site.provision()
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     counts = recap(done.stdout)
     assert set(counts) >= {"controller", "pi1.example", "pi2.example"}
@@ -58,8 +57,8 @@ def _wait_for_vps(site: Site, names: set[str], timeout: float = 90) -> list[dict
         time.sleep(1)
 
 
-def test_mux_lists_both_vps_with_the_inventorys_metadata(site: Site) -> None:
-    vps = {vp["name"]: vp for vp in _wait_for_vps(site, {"pi1.example", "pi2.example"})}
+def test_mux_lists_both_vps_with_the_inventorys_metadata(provisioned: Site) -> None:
+    vps = {vp["name"]: vp for vp in _wait_for_vps(provisioned, {"pi1.example", "pi2.example"})}
     assert set(vps) == {"pi1.example", "pi2.example"}
     assert vps["pi1.example"] == {
         "name": "pi1.example",
@@ -78,8 +77,8 @@ def test_mux_lists_both_vps_with_the_inventorys_metadata(site: Site) -> None:
     assert vps["pi2.example"]["tags"] == ["hw:rpi5"]
 
 
-def test_api_pings_a_lab_target_from_each_vp(site: Site) -> None:
-    results = site.api("ping_all.py", MUX, TARGET)
+def test_api_pings_a_lab_target_from_each_vp(provisioned: Site) -> None:
+    results = provisioned.api("ping_all.py", MUX, TARGET)
     assert set(results) == {"pi1.example", "pi2.example"}
     for vp, (replies, rtt, dst) in results.items():
         assert dst == TARGET
@@ -87,19 +86,21 @@ def test_api_pings_a_lab_target_from_each_vp(site: Site) -> None:
         assert rtt is not None and rtt > 0
 
 
-def test_the_vps_connect_over_tls(site: Site) -> None:
+def test_the_vps_connect_over_tls(provisioned: Site) -> None:
     # sc_remoted itself listens on loopback only; the lab-facing port is stunnel's.
-    listening = site.fleet.containers["ctl"].exec(["ss", "-Htln"]).stdout
+    listening = provisioned.fleet.containers["ctl"].exec(["ss", "-Htln"]).stdout
     assert "127.0.0.1:31336" in listening
     assert "0.0.0.0:31337" in listening
-    config = site.fleet.containers["pi1"].exec(["cat", "/etc/scamper/tunnel.conf"]).stdout
+    config = provisioned.fleet.containers["pi1"].exec(["cat", "/etc/scamper/tunnel.conf"]).stdout
     assert "verifyChain = yes" in config and f"checkIP = {ADDRESS['ctl']}" in config
-    established = site.fleet.containers["pi1"].exec(["ss", "-Htn", "state", "established"]).stdout
+    established = (
+        provisioned.fleet.containers["pi1"].exec(["ss", "-Htn", "state", "established"]).stdout
+    )
     assert f"{ADDRESS['ctl']}:31337" in established
 
 
-def test_only_the_mux_group_may_use_the_mux(site: Site) -> None:
-    done = site.ssh(
+def test_only_the_mux_group_may_use_the_mux(provisioned: Site) -> None:
+    done = provisioned.ssh(
         "ctl",
         'sudo -u nobody python3 -c "import socket; s = socket.socket(socket.AF_UNIX);'
         f" s.connect('{MUX}')\"",
@@ -107,7 +108,7 @@ def test_only_the_mux_group_may_use_the_mux(site: Site) -> None:
     assert done.returncode != 0 and "PermissionError" in done.stderr, done.stderr
 
 
-def test_optional_firewall_refuses_new_inbound_connections(site: Site) -> None:
+def test_optional_firewall_refuses_new_inbound_connections(provisioned: Site) -> None:
     # Something listening on every address of each Pi, reached from the ops namespace:
     # pi1 (firewall on) refuses it, pi2 (firewall off) accepts it; SSH works on both.
     server = "import socket; s = socket.create_server(('', 8080)); s.accept()"
@@ -121,10 +122,10 @@ def test_optional_firewall_refuses_new_inbound_connections(site: Site) -> None:
         "        print(host, type(exc).__name__)\n"
     )
     for node in ("pi1", "pi2"):
-        assert site.ssh(node, listen).returncode == 0
+        assert provisioned.ssh(node, listen).returncode == 0
     time.sleep(1)
     done = subprocess.run(
-        site.in_ops(["python3", "-c", probe, ADDRESS["pi1"], ADDRESS["pi2"]]),
+        provisioned.in_ops(["python3", "-c", probe, ADDRESS["pi1"], ADDRESS["pi2"]]),
         capture_output=True,
         text=True,
         timeout=30,
@@ -135,10 +136,10 @@ def test_optional_firewall_refuses_new_inbound_connections(site: Site) -> None:
     ], done.stdout + done.stderr
 
 
-def test_second_run_changes_nothing(site: Site) -> None:
+def test_second_run_changes_nothing(provisioned: Site) -> None:
     t0 = time.monotonic()
-    done = site.playbook()
-    site.timings["second run"] = time.monotonic() - t0
+    done = provisioned.playbook()
+    provisioned.timings["second run"] = time.monotonic() - t0
     assert done.returncode == 0, done.stdout[-6000:]
     counts = recap(done.stdout)
     changed = {host: c["changed"] for host, c in counts.items() if c["changed"]}
@@ -154,25 +155,25 @@ def _sockets(site: Site) -> set[str]:
     return set(site.ssh("ctl", "ls /run/scamper-remoted").stdout.split())
 
 
-def test_killed_scamper_is_restarted_and_reappears(site: Site) -> None:
-    before_pid = _main_pid(site, "pi1")
-    before = {s for s in _sockets(site) if s.startswith("pi1.example-")}
+def test_killed_scamper_is_restarted_and_reappears(provisioned: Site) -> None:
+    before_pid = _main_pid(provisioned, "pi1")
+    before = {s for s in _sockets(provisioned) if s.startswith("pi1.example-")}
     assert len(before) == 1
-    assert site.ssh("pi1", f"sudo kill -KILL {before_pid}").returncode == 0
+    assert provisioned.ssh("pi1", f"sudo kill -KILL {before_pid}").returncode == 0
     deadline = time.monotonic() + 60
     while True:
-        now = {s for s in _sockets(site) if s.startswith("pi1.example-")}
+        now = {s for s in _sockets(provisioned) if s.startswith("pi1.example-")}
         if now and now != before:
             break
         assert time.monotonic() < deadline, "pi1 never came back to sc_remoted"
         time.sleep(0.5)
-    after_pid = _main_pid(site, "pi1")
+    after_pid = _main_pid(provisioned, "pi1")
     assert after_pid not in (0, before_pid)
-    restarts = site.ssh("pi1", "systemctl show -p NRestarts --value scamper.service").stdout
+    restarts = provisioned.ssh("pi1", "systemctl show -p NRestarts --value scamper.service").stdout
     assert int(restarts) >= 1
-    vps = {vp["name"] for vp in _wait_for_vps(site, {"pi1.example", "pi2.example"})}
+    vps = {vp["name"] for vp in _wait_for_vps(provisioned, {"pi1.example", "pi2.example"})}
     assert vps == {"pi1.example", "pi2.example"}
-    assert site.api("ping_all.py", MUX, TARGET)["pi1.example"][0] >= 1
+    assert provisioned.api("ping_all.py", MUX, TARGET)["pi1.example"][0] >= 1
 
 
 # Run on pi2 as root: a VP with a certificate from another CA, tunnelled like the
@@ -200,21 +201,21 @@ rm -rf "$d"
 """
 
 
-def test_vp_without_the_right_certificate_is_refused(site: Site) -> None:
-    since = site.ssh("ctl", "date +%s").stdout.strip()
-    rogue = site.ssh("pi2", "sudo sh -s", stdin=ROGUE.replace("CONTROLLER", ADDRESS["ctl"]))
+def test_vp_without_the_right_certificate_is_refused(provisioned: Site) -> None:
+    since = provisioned.ssh("ctl", "date +%s").stdout.strip()
+    rogue = provisioned.ssh("pi2", "sudo sh -s", stdin=ROGUE.replace("CONTROLLER", ADDRESS["ctl"]))
     assert rogue.returncode == 0, rogue.stderr
     # The rogue's TLS handshake failed, so its scamper never reached sc_remoted.
     assert "SSL_connect" in rogue.stdout or "alert" in rogue.stdout, rogue.stdout
-    assert not any(s.startswith("rogue.example") for s in _sockets(site))
-    assert "rogue.example" not in {vp["name"] for vp in site.api("list_vps.py", MUX)}
-    journal = site.ssh(
+    assert not any(s.startswith("rogue.example") for s in _sockets(provisioned))
+    assert "rogue.example" not in {vp["name"] for vp in provisioned.api("list_vps.py", MUX)}
+    journal = provisioned.ssh(
         "ctl",
         f"sudo journalctl -u scamper-tunnel.service --since @{since} --no-pager -o cat",
     ).stdout
     assert "certificate verify failed" in journal, journal
     # and the rightful VPs were not disturbed
-    assert len(site.api("ping_all.py", MUX, TARGET)) == 2
+    assert len(provisioned.api("ping_all.py", MUX, TARGET)) == 2
 
 
 def test_timings(site: Site) -> None:
