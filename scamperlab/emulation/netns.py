@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from scamperlab.errors import LabStartError
 
@@ -106,11 +107,21 @@ def spawn_namespaces(
         os.close(read_end)
 
 
-def veth_batch(pairs: Iterable[tuple[str, int, str, int]]) -> str:
-    """``ip -batch`` lines making each ``(name, pid, peer name, peer pid)`` pair in place."""
+class Veth(NamedTuple):
+    name: str
+    pid: int  # of the namespace holder
+    peer: str
+    peer_pid: int
+    mac: str
+    peer_mac: str
+
+
+def veth_batch(pairs: Iterable[Veth]) -> str:
+    """``ip -batch`` lines making each veth pair in place, with the MACs chosen for it."""
     return "".join(
-        f"link add name {a} netns {pa} type veth peer name {b} netns {pb}\n"
-        for a, pa, b, pb in pairs
+        f"link add name {v.name} address {v.mac} netns {v.pid}"
+        f" type veth peer name {v.peer} address {v.peer_mac} netns {v.peer_pid}\n"
+        for v in pairs
     )
 
 

@@ -59,6 +59,33 @@ _ROUTER_SYSCTLS = {
 }
 
 
+# Which end of which kind of veth a MAC address is for (see link_mac).
+_SIDE_A, _SIDE_B, _MGMT_VP, _MGMT_CONTROLLER = range(4)
+
+
+def link_mac(side: int, index: int) -> str:
+    """A locally administered unicast MAC, unique within a lab, for one veth end.
+
+    Chosen rather than random so that each end's neighbour can be written in
+    advance (:func:`_permanent_neighbours`).
+    """
+    return f"02:5c:{side:02x}:{index >> 16 & 0xFF:02x}:{index >> 8 & 0xFF:02x}:{index & 0xFF:02x}"
+
+
+def _permanent_neighbours(dev: str, mac: str, *addresses: object) -> list[str]:
+    """Neighbour entries that never need ARP or neighbour discovery.
+
+    The kernel's neighbour tables are shared by every namespace and hold 1,024
+    resolved entries (``gc_thresh3``): when a thousand VPs connect at once,
+    ARP on both ends of the management links overflows them ("neighbor table
+    overflow"), the connections fail and Debian's scamper waits 30-61 s
+    before it tries again. Permanent entries are not counted against that
+    limit, and they spare every first packet the wait for ARP. Changing the
+    host-wide limit instead would outlive the lab and affect other labs.
+    """
+    return [f"neigh replace {a} lladdr {mac} dev {dev} nud permanent" for a in addresses]
+
+
 def _run(argv: Sequence[str], what: str, stdin: str | None = None) -> None:
     done = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -81,6 +108,10 @@ class EmulatedNetwork:
     on_event: fallback.EventSink | None = None
     on_pid: fallback.PidSink | None = None
     self_check: bool = True
+    _peer_cache: dict[tuple[str, str], tuple[Interface, str]] | None = field(
+        default=None, init=False, repr=False
+    )
+    _port_cache: dict[str, int] | None = field(default=None, init=False, repr=False)
 
     def host(self, name: str) -> netns.NodeNamespace:
         return self.hosts[name]
@@ -130,11 +161,25 @@ class EmulatedNetwork:
         vps = self.plan.of_kind("vp")
         report(f"creating {len(self.plan.links) + len(vps)} links")
         pairs = [
-            (ln.a.name, self.pid(ln.a.node), ln.b.name, self.pid(ln.b.node))
+            netns.Veth(
+                ln.a.name,
+                self.pid(ln.a.node),
+                ln.b.name,
+                self.pid(ln.b.node),
+                link_mac(_SIDE_A, ln.index),
+                link_mac(_SIDE_B, ln.index),
+            )
             for ln in self.plan.links
         ]
         pairs += [
-            (MGMT_VP_IF, self.pid(vp.name), f"m{i}", self.pid(CONTROLLER))
+            netns.Veth(
+                MGMT_VP_IF,
+                self.pid(vp.name),
+                f"m{i}",
+                self.pid(CONTROLLER),
+                link_mac(_MGMT_VP, i),
+                link_mac(_MGMT_CONTROLLER, i),
+            )
             for i, vp in enumerate(vps)
         ]
         netns.run_batch(["ip", "-batch", "-"], netns.veth_batch(pairs), "veth creation")
@@ -188,6 +233,7 @@ class EmulatedNetwork:
             for end in (link.a, link.b)
             if end.node == node.name and link.mtu is not None
         }
+        peers = self._peers()
         for intf in node.interfaces:
             if intf.name in mtus:
                 lines.append(f"link set {intf.name} mtu {mtus[intf.name]}")
@@ -196,6 +242,8 @@ class EmulatedNetwork:
                 f"addr add {intf.ipv4} dev {intf.name}",
                 f"addr add {intf.ipv6} dev {intf.name} nodad",
             ]
+            peer, mac = peers[node.name, intf.name]
+            lines += _permanent_neighbours(intf.name, mac, peer.ipv4.ip, peer.ipv6.ip)
         if node.service_ipv4 is not None:
             lines.append(f"addr add {node.service_ipv4}/32 dev lo")
         if node.service_ipv6 is not None:
@@ -211,11 +259,30 @@ class EmulatedNetwork:
             else:
                 lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
         if node.kind == "vp":
+            port = self._mgmt_ports()[node.name]
             lines += [
                 f"link set {MGMT_VP_IF} up",
                 f"route add {self.plan.controller_ipv4}/32 dev {MGMT_VP_IF} src {node.ipv4}",
+                *_permanent_neighbours(
+                    MGMT_VP_IF, link_mac(_MGMT_CONTROLLER, port), self.plan.controller_ipv4
+                ),
             ]
         return lines
+
+    def _peers(self) -> dict[tuple[str, str], tuple[Interface, str]]:
+        """(node, interface) -> the interface at the other end of its link, and its MAC."""
+        if self._peer_cache is None:
+            self._peer_cache = {}
+            for ln in self.plan.links:
+                self._peer_cache[ln.a.node, ln.a.name] = (ln.b, link_mac(_SIDE_B, ln.index))
+                self._peer_cache[ln.b.node, ln.b.name] = (ln.a, link_mac(_SIDE_A, ln.index))
+        return self._peer_cache
+
+    def _mgmt_ports(self) -> dict[str, int]:
+        """VP name -> the number of its port (``m<n>``) on the controller."""
+        if self._port_cache is None:
+            self._port_cache = {vp.name: i for i, vp in enumerate(self.plan.of_kind("vp"))}
+        return self._port_cache
 
     def _build_management(self) -> None:
         """One veth from the controller's namespace to each VP, routed, not bridged.
@@ -236,6 +303,7 @@ class EmulatedNetwork:
             ctl_lines += [
                 f"link set {port} up",
                 f"route add {vp.ipv4}/32 dev {port} src {controller}",
+                *_permanent_neighbours(port, link_mac(_MGMT_VP, i), vp.ipv4),
             ]
         self.run(
             CONTROLLER,

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # Seconds a starting scamper may go without any TCP connection to sc_remoted.
 CONNECT_GRACE = 3.0
+# A VP with a live connection may wait this many appearance timeouts for sc_remoted.
+CONNECTED_PATIENCE = 6.0
 
 VpState = Literal["starting", "up", "restarting", "stopped"]
 EventSink = Callable[[str, str, str], None]  # (kind, vp name, message)
@@ -198,16 +200,24 @@ class VpSupervisor:
             if vp.proc is None or vp.proc.poll() is not None or vp._restart_handle is not None:
                 continue
             waited = now - vp.started_at
-            if waited > self.appear_timeout:
-                vp.last_problem = f"never appeared on sc_remoted within {self.appear_timeout:g} s"
-            elif waited > CONNECT_GRACE and not self._connecting(vp.proc.pid):
-                # Debian's scamper sometimes drops its first connection (about one VP
-                # in 300 when hundreds connect at once) and never retries: restart it
-                # at once rather than after the appearance timeout.
+            if waited <= CONNECT_GRACE:
+                continue
+            if not self._connecting(vp.proc.pid):
+                # Debian's scamper sometimes loses its first connection (about one VP
+                # in 300 when hundreds connect at once) and only retries 30-61 s later:
+                # restart it at once rather than after the appearance timeout.
                 vp.last_problem = (
                     f"no connection to sc_remoted after {CONNECT_GRACE:g} s (scamper gave up)"
                 )
+            elif waited > self.appear_timeout * CONNECTED_PATIENCE:
+                vp.last_problem = (
+                    f"connected but never appeared on sc_remoted within"
+                    f" {self.appear_timeout * CONNECTED_PATIENCE:g} s"
+                )
             else:
+                # Connected: sc_remoted is still working through its queue (it takes
+                # ~33 ms per VP when 1,000 connect at once). Restarting it would only
+                # add to that queue.
                 continue
             self.on_event("vp-missing", vp.name, vp.last_problem)
             self._unwatch(vp)
