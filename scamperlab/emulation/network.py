@@ -72,6 +72,11 @@ def link_mac(side: int, index: int) -> str:
     return f"02:5c:{side:02x}:{index >> 16 & 0xFF:02x}:{index >> 8 & 0xFF:02x}:{index & 0xFF:02x}"
 
 
+def _link_macs(link: LinkPlan) -> tuple[str, str]:
+    """The MACs of a measurement link's two ends (a, b)."""
+    return link_mac(_SIDE_A, link.index), link_mac(_SIDE_B, link.index)
+
+
 def _permanent_neighbours(dev: str, mac: str, *addresses: object) -> list[str]:
     """Neighbour entries that never need ARP or neighbour discovery.
 
@@ -108,10 +113,18 @@ class EmulatedNetwork:
     on_event: fallback.EventSink | None = None
     on_pid: fallback.PidSink | None = None
     self_check: bool = True
-    _peer_cache: dict[tuple[str, str], tuple[Interface, str]] | None = field(
-        default=None, init=False, repr=False
-    )
-    _port_cache: dict[str, int] | None = field(default=None, init=False, repr=False)
+    # (node, interface) -> the interface at the other end of its link, and that end's MAC.
+    _peers: dict[tuple[str, str], tuple[Interface, str]] = field(init=False, repr=False)
+    # VP name -> the number of its management port (``m<n>``) on the controller.
+    _mgmt_ports: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._peers = {}
+        for ln in self.plan.links:
+            mac_a, mac_b = _link_macs(ln)
+            self._peers[ln.a.node, ln.a.name] = (ln.b, mac_b)
+            self._peers[ln.b.node, ln.b.name] = (ln.a, mac_a)
+        self._mgmt_ports = {vp.name: i for i, vp in enumerate(self.plan.of_kind("vp"))}
 
     def host(self, name: str) -> netns.NodeNamespace:
         return self.hosts[name]
@@ -162,12 +175,7 @@ class EmulatedNetwork:
         report(f"creating {len(self.plan.links) + len(vps)} links")
         pairs = [
             netns.Veth(
-                ln.a.name,
-                self.pid(ln.a.node),
-                ln.b.name,
-                self.pid(ln.b.node),
-                link_mac(_SIDE_A, ln.index),
-                link_mac(_SIDE_B, ln.index),
+                ln.a.name, self.pid(ln.a.node), ln.b.name, self.pid(ln.b.node), *_link_macs(ln)
             )
             for ln in self.plan.links
         ]
@@ -233,7 +241,6 @@ class EmulatedNetwork:
             for end in (link.a, link.b)
             if end.node == node.name and link.mtu is not None
         }
-        peers = self._peers()
         for intf in node.interfaces:
             if intf.name in mtus:
                 lines.append(f"link set {intf.name} mtu {mtus[intf.name]}")
@@ -242,7 +249,7 @@ class EmulatedNetwork:
                 f"addr add {intf.ipv4} dev {intf.name}",
                 f"addr add {intf.ipv6} dev {intf.name} nodad",
             ]
-            peer, mac = peers[node.name, intf.name]
+            peer, mac = self._peers[node.name, intf.name]
             lines += _permanent_neighbours(intf.name, mac, peer.ipv4.ip, peer.ipv6.ip)
         if node.service_ipv4 is not None:
             lines.append(f"addr add {node.service_ipv4}/32 dev lo")
@@ -259,7 +266,7 @@ class EmulatedNetwork:
             else:
                 lines.append(f"route add {route.prefix} via {route.via} dev {route.dev}{src}")
         if node.kind == "vp":
-            port = self._mgmt_ports()[node.name]
+            port = self._mgmt_ports[node.name]
             lines += [
                 f"link set {MGMT_VP_IF} up",
                 f"route add {self.plan.controller_ipv4}/32 dev {MGMT_VP_IF} src {node.ipv4}",
@@ -268,21 +275,6 @@ class EmulatedNetwork:
                 ),
             ]
         return lines
-
-    def _peers(self) -> dict[tuple[str, str], tuple[Interface, str]]:
-        """(node, interface) -> the interface at the other end of its link, and its MAC."""
-        if self._peer_cache is None:
-            self._peer_cache = {}
-            for ln in self.plan.links:
-                self._peer_cache[ln.a.node, ln.a.name] = (ln.b, link_mac(_SIDE_B, ln.index))
-                self._peer_cache[ln.b.node, ln.b.name] = (ln.a, link_mac(_SIDE_A, ln.index))
-        return self._peer_cache
-
-    def _mgmt_ports(self) -> dict[str, int]:
-        """VP name -> the number of its port (``m<n>``) on the controller."""
-        if self._port_cache is None:
-            self._port_cache = {vp.name: i for i, vp in enumerate(self.plan.of_kind("vp"))}
-        return self._port_cache
 
     def _build_management(self) -> None:
         """One veth from the controller's namespace to each VP, routed, not bridged.

@@ -98,10 +98,13 @@ class MuxSession:
             registry.listeners.remove(self.on_registry)
             # Like sc_remoted: a user going away finishes every channel it had opened,
             # except those that its VP is already finishing after ``done``.
-            linger = not self.server.closing
-            abandoned = [c.task for c in self.channels.values() if not (c.done_sent and linger)]
-            lingering = [c.task for c in self.channels.values() if c.done_sent and linger]
-            await _cancel([t for t in abandoned if t is not None])
+            abandoned: list[asyncio.Task[None]] = []
+            lingering: list[asyncio.Task[None]] = []
+            for chan in self.channels.values():
+                if chan.task is not None:
+                    finishing = chan.done_sent and not self.server.closing
+                    (lingering if finishing else abandoned).append(chan.task)
+            await _cancel(abandoned)
             if self.server.closing:
                 # The lab is going away: a client that stopped reading (results
                 # queued for it) must not hold the teardown until it flushes.
@@ -110,7 +113,7 @@ class MuxSession:
                 self.writer.close()
             with contextlib.suppress(ConnectionError):
                 await self.writer.wait_closed()
-            await _linger([t for t in lingering if t is not None])
+            await _linger(lingering)
 
     def _control(self, payload: bytes) -> None:
         if len(payload) < 2:

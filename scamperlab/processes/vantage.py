@@ -200,19 +200,19 @@ class VpSupervisor:
             if vp.proc is None or vp.proc.poll() is not None or vp._restart_handle is not None:
                 continue
             waited = now - vp.started_at
+            patience = self.appear_timeout * CONNECTED_PATIENCE
             if waited <= CONNECT_GRACE:
                 continue
             if not self._connecting(vp.proc.pid):
-                # Debian's scamper sometimes loses its first connection (about one VP
-                # in 300 when hundreds connect at once) and only retries 30-61 s later:
+                # Debian's scamper sometimes loses its first connection (a few VPs per
+                # thousand when hundreds connect at once) and only retries 30-61 s later:
                 # restart it at once rather than after the appearance timeout.
                 vp.last_problem = (
                     f"no connection to sc_remoted after {CONNECT_GRACE:g} s (scamper gave up)"
                 )
-            elif waited > self.appear_timeout * CONNECTED_PATIENCE:
+            elif waited > patience:
                 vp.last_problem = (
-                    f"connected but never appeared on sc_remoted within"
-                    f" {self.appear_timeout * CONNECTED_PATIENCE:g} s"
+                    f"connected but never appeared on sc_remoted within {patience:g} s"
                 )
             else:
                 # Connected: sc_remoted is still working through its queue (it takes

@@ -212,7 +212,7 @@ def test_a_client_leaving_right_after_done_keeps_every_vp_connected(ark_lab: Lab
     when the controller closes a channel the VP has just closed itself after ``done``:
     the mux must let the VP close such a channel, even when its user has gone."""
     before = len(ark_lab.events)
-    pids = {vp.name: vp.pid for vp in ark_lab._supervisor.vps.values()}  # type: ignore[union-attr]
+    pids = {vp.name: ark_lab.vp_pid(vp.name) for vp in ark_lab.vps}
     for round_ in range(40):
         mux = RawMux(str(ark_lab.mux_path))
         try:
@@ -226,4 +226,4 @@ def test_a_client_leaving_right_after_done_keeps_every_vp_connected(ark_lab: Lab
     time.sleep(CONNECT_GRACE + 1.5)
     events = [f"{e.kind} {e.vp}: {e.message}" for e in ark_lab.events[before:]]
     assert not events
-    assert {vp.name: vp.pid for vp in ark_lab._supervisor.vps.values()} == pids  # type: ignore[union-attr]
+    assert {vp.name: ark_lab.vp_pid(vp.name) for vp in ark_lab.vps} == pids

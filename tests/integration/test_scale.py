@@ -24,7 +24,7 @@ VPS = 1000
 
 def test_1000_vps_start_connect_measure_and_leave_nothing(state_dir: Path) -> None:
     before = root_links()
-    lab = Lab(ring(VPS, 8, name="scale200"), state_dir=state_dir)
+    lab = Lab(ring(VPS, 8, name=f"scale{VPS}"), state_dir=state_dir)
     start = time.monotonic()
     lab.start()
     up = time.monotonic() - start
