@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 from scamperlab.lab import Lab
-from scamperlab.mux.legacy import uuencode_object
 from scamperlab.scamper import ScamperCtrl, ScamperPing
 from scamperlab.scamper.warts.decoder import split_records
 from scamperlab.topology.generate import ring
+from scamperlab.wire.uu import uuencode_object
 
 # The golden captures live beside the checkouts (/work/shared), whichever worktree runs this.
 GOLDEN = next(

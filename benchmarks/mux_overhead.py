@@ -22,11 +22,11 @@ import tempfile
 import time
 
 from scamperlab.lab import Lab
-from scamperlab.mux import protocol as p
+from scamperlab.wire import mux as p
 from scamperlab.processes.remoted import scan_vp_sockets
 from scamperlab.scamper import ScamperCtrl
-from scamperlab.scamper.session import Data, SessionParser
 from scamperlab.topology.generate import ring
+from scamperlab.wire.control import Data, SessionParser
 
 
 def _read_result(

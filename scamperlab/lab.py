@@ -30,7 +30,6 @@ from scamperlab.emulation.services import LabServices
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
 from scamperlab.loopthread import LoopThread
 from scamperlab.mux.metadata import metadata_file, vp_attrs
-from scamperlab.mux.protocol import Attr, vp_update
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.mux.server import MuxServer
 from scamperlab.processes.binaries import ScamperInstall, check_host_tools, find_scamper
@@ -41,6 +40,7 @@ from scamperlab.topology.loader import load_topology
 from scamperlab.topology.model import LinkParams, Topology, VantagePoint
 from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan, make_plan
 from scamperlab.topology.truth import PathTruth
+from scamperlab.wire.mux import Attr, vp_update
 
 if TYPE_CHECKING:
     from scamperlab.deploy.labsshd import LabSshd, SshEndpoint

@@ -21,7 +21,6 @@ Everything else passes through byte for byte.
 
 from __future__ import annotations
 
-import binascii
 import itertools
 import re
 import struct
@@ -29,7 +28,8 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from scamperlab.mux.tagging import (
+from scamperlab.scamper.warts.decoder import HEADER_LEN, WartsDecoder
+from scamperlab.wire.tagging import (
     TAG_BASE,
     TAGGABLE,
     asked_by,
@@ -37,9 +37,8 @@ from scamperlab.mux.tagging import (
     find_task,
     tag_command,
 )
-from scamperlab.scamper.warts import uudecode_object
-from scamperlab.scamper.warts.decoder import HEADER_LEN, WartsDecoder
-from scamperlab.scamper.warts.errors import WartsError
+from scamperlab.wire.uu import uudecode_object, uuencode_object
+from scamperlab.wire.warts.errors import WartsError
 
 #: warts record type of each measurement command's result
 RESULT_TYPE = {
@@ -252,9 +251,3 @@ class LegacyChannel:
             return candidates[0]
         found = find_task(obj, candidates, lambda t: t.tag, lambda t: t.target)
         return found if found is not None else candidates[0]
-
-
-def uuencode_object(record: bytes) -> bytes:
-    """The uuencoded form scamper sends: 45-byte lines, then a lone backtick."""
-    lines = [binascii.b2a_uu(record[i : i + 45], backtick=True) for i in range(0, len(record), 45)]
-    return b"".join(lines) + b"`\n"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scamperlab.mux.protocol import Attr
 from scamperlab.topology.model import VantagePoint
+from scamperlab.wire.mux import Attr
 
 _FILE_KEYS = {
     Attr.ASN4: "asn4",

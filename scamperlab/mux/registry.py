@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scamperlab.mux.protocol import Attr
+from scamperlab.wire.mux import Attr
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scamperlab.mux import protocol as p
 from scamperlab.mux.legacy import LegacyChannel
 from scamperlab.mux.registry import MuxVp, VpRegistry
+from scamperlab.wire import mux as p
 
 log = logging.getLogger(__name__)
 _READ_SIZE = 65536

@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scamperlab.mux.protocol import Attr, vp_update
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.mux.server import MuxServer
 from scamperlab.processes.sockets import VpSocket, scan_vp_sockets
+from scamperlab.wire.mux import Attr, vp_update
 
 log = logging.getLogger("scamperlab.mux")
 

@@ -16,13 +16,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scamperlab.mux.tagging import find_task, tag_command
 from scamperlab.scamper.errors import ScamperInstError
 from scamperlab.scamper.results import ScamperCycle, ScamperList
 from scamperlab.scamper.results._util import NoInit
-from scamperlab.scamper.session import Data, Err, More, Ok, SessionParser, SessionProtocolError
 from scamperlab.scamper.versions import needed_release
 from scamperlab.scamper.warts import WartsDecoder, WartsError
+from scamperlab.wire.control import Data, Err, More, Ok, SessionParser, SessionProtocolError
+from scamperlab.wire.tagging import find_task, tag_command
 
 if TYPE_CHECKING:
     from scamperlab.scamper.ctrl import ScamperCtrl

@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from scamperlab.mux.tagging import TAG_BASE, TAGGABLE, asked_by
 from scamperlab.scamper import commands
 from scamperlab.scamper.control import (
     ScamperInst,
@@ -31,6 +30,7 @@ from scamperlab.scamper.control import (
 )
 from scamperlab.scamper.errors import ScamperInstError
 from scamperlab.scamper.results import ScamperCycle, ScamperList
+from scamperlab.wire.tagging import TAG_BASE, TAGGABLE, asked_by
 
 # method -> (technique name for errors, result class it produces, accepts a list of instances)
 MEASUREMENTS: dict[str, tuple[str, str, bool]] = {

@@ -10,9 +10,8 @@ from scamperlab.mux.legacy import (
     LegacyChannel,
     UnsupportedByOldScamper,
     translate_durations,
-    uuencode_object,
 )
-from scamperlab.scamper.warts import uudecode_object
+from scamperlab.wire.uu import uudecode_object, uuencode_object
 
 
 @pytest.mark.parametrize(
@@ -82,7 +81,7 @@ class _Result:
 
 
 def test_a_result_finds_its_task_by_tag_then_by_what_it_measured() -> None:
-    from scamperlab.mux.tagging import asked_by, find_task
+    from scamperlab.wire.tagging import asked_by, find_task
 
     tasks = [
         ("t1", 7, asked_by("host -U 7 -t aaaa www.Example.")),

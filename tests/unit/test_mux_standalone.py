@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scamperlab.mux.protocol import Attr
 from scamperlab.mux.standalone import MetadataError, bundle, choose_sockets, parse_metadata
 from scamperlab.processes.sockets import scan_vp_sockets
+from scamperlab.wire.mux import Attr
 
 META = """\
 # comment

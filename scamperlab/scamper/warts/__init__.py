@@ -7,6 +7,9 @@ form scamper uses on control sockets) and the :class:`WartsError` family.
 
 from __future__ import annotations
 
+from scamperlab.wire.uu import UUDecodeError, UUStreamDecoder, uudecode_lines, uudecode_object
+from scamperlab.wire.warts.errors import WartsError, WartsFormatError, WartsTruncatedError
+
 from .decoder import (
     HEADER_LEN,
     MAGIC,
@@ -16,8 +19,6 @@ from .decoder import (
     WartsRawRecord,
     split_records,
 )
-from .errors import WartsError, WartsFormatError, WartsTruncatedError
-from .uu import UUDecodeError, UUStreamDecoder, uudecode_lines, uudecode_object
 
 __all__ = [
     "HEADER_LEN",

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import SimpleNamespace
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..addr import ScamperAddr
 from ..results.dealias import (
     ALLY,
@@ -31,7 +33,6 @@ from ..results.dealias import (
     MidardiscRoundData,
 )
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 from .trace import icmpext
 from .writer import Writer, present_ids, register, with_modern

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from scamperlab.wire.warts.errors import WartsError, WartsFormatError, WartsTruncatedError
+
 from ..results.common import ScamperCycle, ScamperList
 from ..results.dealias import ScamperDealias
 from ..results.host import ScamperHost
@@ -30,7 +32,6 @@ from ..results.trace import ScamperTrace
 from ..results.tracelb import ScamperTracelb
 from ..results.udpprobe import ScamperUdpprobe
 from .dealias import decode_dealias
-from .errors import WartsError, WartsFormatError, WartsTruncatedError
 from .host import decode_host
 from .http import decode_http
 from .listcycle import decode_addr, decode_cycle, decode_cycle_stop, decode_list

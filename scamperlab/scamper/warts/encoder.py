@@ -16,10 +16,11 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from scamperlab.wire.warts.errors import WartsError
+
 from ..results.common import CYCLE_DEF, CYCLE_STOP, CycleData, ListData, ScamperCycle, ScamperList
 from ..results.opaque import OpaqueData
 from .dealias import encode_dealias
-from .errors import WartsError
 from .host import encode_host
 from .http import encode_http
 from .listcycle import CYCLE_FIELDS, LIST_FIELDS

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..results._host_data import (
     HostData,
     HostQueryData,
@@ -22,7 +24,6 @@ from ..results._host_data import (
     TxtData,
 )
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 from .writer import Writer, present_ids, register
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..results.http import TYPE_HTTP, TYPE_HTTPS, HttpBufData, HttpData
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 from .writer import Writer, present_ids, register
 

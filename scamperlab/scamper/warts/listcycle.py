@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..addr import ScamperAddr
 from ..results.common import CYCLE_STOP, CycleData, ListData, ScamperCycle, ScamperList
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 
 __all__ = [

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..addr import ScamperAddr
 from ..results._ping_data import PingData, PingReplyData
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 from .writer import Writer, present_ids, register, with_modern
 

@@ -19,10 +19,11 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from scamperlab.wire.warts.errors import WartsFormatError, WartsTruncatedError
+
 from ..addr import ScamperAddr
 from ..results._util import Timeval
 from ..results.common import ScamperCycle, ScamperList
-from .errors import WartsFormatError, WartsTruncatedError
 
 __all__ = ["Field", "Reader", "RecordContext", "Timeval", "WartsState"]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..results.tbit import TbitData, TbitPktData
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 from .writer import Writer, register
 

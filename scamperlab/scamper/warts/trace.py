@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..results._trace_data import (
     DtreeData,
     PmtudData,
@@ -20,7 +22,6 @@ from ..results._trace_data import (
     hop_is_icmp_q,
 )
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 from .writer import Writer, present_ids, register, with_modern
 

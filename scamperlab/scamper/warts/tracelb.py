@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scamperlab.wire.warts.errors import WartsFormatError
+
 from ..results.tracelb import (
     TracelbData,
     TracelbLinkData,
@@ -21,7 +23,6 @@ from ..results.tracelb import (
     TracelbReplyData,
 )
 from . import reader as R
-from .errors import WartsFormatError
 from .reader import Field, Reader
 from .trace import icmpext, write_icmpext
 from .writer import Writer, present_ids, register, with_modern

@@ -16,10 +16,11 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from scamperlab.wire.warts.errors import WartsError
+
 from ..addr import ScamperAddr
 from ..results.common import ScamperCycle, ScamperList
 from . import reader as R
-from .errors import WartsError
 from .reader import Field, Reader
 
 __all__ = ["WRITERS", "RefIds", "Writer", "present_ids", "register"]

@@ -6,8 +6,8 @@ import binascii
 
 import pytest
 
-from scamperlab.mux.tagging import tag_command
-from scamperlab.scamper.session import Data, Err, More, Ok, SessionParser, SessionProtocolError
+from scamperlab.wire.control import Data, Err, More, Ok, SessionParser, SessionProtocolError
+from scamperlab.wire.tagging import tag_command
 
 
 def uuencode(record: bytes) -> bytes:

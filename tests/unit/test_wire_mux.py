@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scamperlab.mux import protocol as p
+from scamperlab.wire import mux as p
 from scamperlab.mux.metadata import metadata_file, vp_attrs
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.processes.remoted import VpSocket

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scamperlab.scamper.warts import uudecode_object
+from scamperlab.wire.uu import uudecode_object
 
 _DATA_RE = re.compile(rb"^DATA (\d+)(?: id-(\d+))?(?: (inprog))?$")
 _OK_ID_RE = re.compile(rb"^OK id-(\d+)")

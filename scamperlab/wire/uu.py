@@ -1,4 +1,4 @@
-"""The uuencoded form scamper uses for warts objects on control sockets.
+"""The uuencoded form scamper uses for warts objects on control sockets, both ways.
 
 scamper (protocols note §1.8) sends each object as classic uuencode lines
 (length character, then 4 characters per 3 bytes, backtick for zero) and
@@ -12,9 +12,16 @@ from __future__ import annotations
 import binascii
 from collections.abc import Iterable
 
-from .errors import WartsFormatError, WartsTruncatedError
+from .warts.errors import WartsFormatError, WartsTruncatedError
 
-__all__ = ["UUDecodeError", "UUStreamDecoder", "uudecode_line", "uudecode_lines", "uudecode_object"]
+__all__ = [
+    "UUDecodeError",
+    "UUStreamDecoder",
+    "uudecode_line",
+    "uudecode_lines",
+    "uudecode_object",
+    "uuencode_object",
+]
 
 _TERMINATOR = b"`"
 #: Longest line scamper writes is 62 bytes ("M" + 60 + newline); allow slack
@@ -98,3 +105,9 @@ class UUStreamDecoder:
     def in_object(self) -> bool:
         """True while bytes of an unfinished object are buffered."""
         return bool(self._obj) or bool(self._line)
+
+
+def uuencode_object(record: bytes) -> bytes:
+    """The uuencoded form scamper sends: 45-byte lines, then a lone backtick."""
+    lines = [binascii.b2a_uu(record[i : i + 45], backtick=True) for i in range(0, len(record), 45)]
+    return b"".join(lines) + b"`\n"

@@ -1,0 +1,1 @@
+"""Warts records: the binary format of scamper's results, as plain data."""
