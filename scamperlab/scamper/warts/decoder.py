@@ -16,9 +16,6 @@ from typing import Any
 from scamperlab.wire.warts.decoder import DECODERS, StreamDecoder
 from scamperlab.wire.warts.listcycle import ListData
 from scamperlab.wire.warts.records import (
-    T_CYCLE_DEF,
-    T_CYCLE_START,
-    T_CYCLE_STOP,
     T_DEALIAS,
     T_HOST,
     T_HTTP,
@@ -146,11 +143,10 @@ class WartsDecoder:
         data = self._stream.decode_body(rtype, body)
         if data is None:
             return None
-        if rtype == T_LIST:
-            return self._list(data)
-        if rtype in (T_CYCLE_START, T_CYCLE_DEF, T_CYCLE_STOP):
-            return ScamperCycle._create(data, rtype)
-        obj = RESULT_CLASSES[rtype](data, inst)
+        factory = RESULT_CLASSES.get(rtype)
+        if factory is None:  # a bookkeeping record
+            return self._list(data) if rtype == T_LIST else ScamperCycle._create(data, rtype)
+        obj = factory(data, inst)
         lst = getattr(data, "list_", None)
         if lst is not None:
             obj._list = self._list(lst)  # type: ignore[union-attr]
