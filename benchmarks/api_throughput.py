@@ -26,9 +26,9 @@ from pathlib import Path
 
 from scamperlab.lab import Lab
 from scamperlab.scamper import ScamperCtrl, ScamperPing
-from scamperlab.scamper.warts.decoder import split_records
 from scamperlab.topology.generate import ring
 from scamperlab.wire.uu import uuencode_object
+from scamperlab.wire.warts.records import split_records
 
 # The golden captures live beside the checkouts (/work/shared), whichever worktree runs this.
 GOLDEN = next(

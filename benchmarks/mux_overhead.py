@@ -22,10 +22,10 @@ import tempfile
 import time
 
 from scamperlab.lab import Lab
-from scamperlab.wire import mux as p
 from scamperlab.processes.remoted import scan_vp_sockets
 from scamperlab.scamper import ScamperCtrl
 from scamperlab.topology.generate import ring
+from scamperlab.wire import mux as p
 from scamperlab.wire.control import Data, SessionParser
 
 

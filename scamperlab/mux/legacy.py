@@ -28,7 +28,6 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from scamperlab.scamper.warts.decoder import HEADER_LEN, WartsDecoder
 from scamperlab.wire.tagging import (
     TAG_BASE,
     TAGGABLE,
@@ -38,21 +37,37 @@ from scamperlab.wire.tagging import (
     tag_command,
 )
 from scamperlab.wire.uu import uudecode_object, uuencode_object
+from scamperlab.wire.warts.decoder import StreamDecoder
 from scamperlab.wire.warts.errors import WartsError
+from scamperlab.wire.warts.records import (
+    HEADER_LEN,
+    T_DEALIAS,
+    T_HOST,
+    T_HTTP,
+    T_NEIGHBOURDISC,
+    T_PING,
+    T_SNIFF,
+    T_STING,
+    T_TBIT,
+    T_TRACE,
+    T_TRACELB,
+    T_UDPPROBE,
+    record_type,
+)
 
 #: warts record type of each measurement command's result
 RESULT_TYPE = {
-    "trace": 6,
-    "ping": 7,
-    "tracelb": 8,
-    "dealias": 9,
-    "neighbourdisc": 10,
-    "tbit": 11,
-    "sting": 12,
-    "sniff": 13,
-    "host": 14,
-    "http": 15,
-    "udpprobe": 16,
+    "trace": T_TRACE,
+    "ping": T_PING,
+    "tracelb": T_TRACELB,
+    "dealias": T_DEALIAS,
+    "neighbourdisc": T_NEIGHBOURDISC,
+    "tbit": T_TBIT,
+    "sting": T_STING,
+    "sniff": T_SNIFF,
+    "host": T_HOST,
+    "http": T_HTTP,
+    "udpprobe": T_UDPPROBE,
 }
 
 # (command, option) -> the unit 20211212 reads that option in
@@ -136,7 +151,7 @@ class LegacyChannel:
         self._waiting: deque[_Command] = deque()
         self._open: list[_Task] = []
         self._tags = itertools.count(TAG_BASE + 1)
-        self._decoder = WartsDecoder()
+        self._decoder = StreamDecoder()
 
     # -- client -> scamper ------------------------------------------------------
 
@@ -223,8 +238,8 @@ class LegacyChannel:
         header = b"DATA %d" % len(payload)
         try:
             record = uudecode_object(payload)
-            rtype = struct.unpack_from(">H", record, 2)[0]
-        except (WartsError, ValueError, struct.error):
+            rtype = record_type(record)
+        except (WartsError, ValueError):
             return header + b"\n" + payload
         task = self._match(record, rtype)
         if task is None:
@@ -240,14 +255,14 @@ class LegacyChannel:
 
     def _match(self, record: bytes, rtype: int) -> _Task | None:
         try:
-            obj = self._decoder.decode_record(record)  # keeps list/cycle state too
+            data = self._decoder.decode_record(record)  # keeps list/cycle state too
         except WartsError:
-            obj = None
+            data = None
         candidates = [t for t in self._open if RESULT_TYPE[t.word] == rtype]
         if not candidates:
             return None
-        if getattr(obj, "_userid", None) is None:
+        if getattr(data, "userid", None) is None:
             # A type this relay cannot decode: the oldest open task of the type.
             return candidates[0]
-        found = find_task(obj, candidates, lambda t: t.tag, lambda t: t.target)
+        found = find_task(data, candidates, lambda t: t.tag, lambda t: t.target)
         return found if found is not None else candidates[0]

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from .warts.host import qtype_str
+
 T = TypeVar("T")
 
 #: Commands whose results record the wire userid, so a unique one identifies them.
@@ -60,11 +62,18 @@ def asked_by(line: str) -> str:
 
 
 def answered(result: object) -> str:
-    """What a decoded result measured, comparable with :func:`asked_by`."""
-    qname = getattr(result, "qname", None)
-    if qname is not None:  # a host result: its dst is the nameserver, not what was asked
-        # str(): qtype is an enum whose format() would give its number
-        return f"{str(getattr(result, 'qtype', '')).upper()} {str(qname).rstrip('.').lower()}"
+    """What a decoded result measured, comparable with :func:`asked_by`.
+
+    ``result`` is a result's plain data (``scamperlab.wire.warts``) or a
+    result object of the client, which has the same names: ``dst``, and for
+    host ``qtype`` (the number in the data, the mnemonic in the object) and
+    ``qname``.
+    """
+    qtype = getattr(result, "qtype", None)
+    if qtype is not None:  # a host result: its dst is the nameserver, not what was asked
+        name = qtype_str(qtype) if isinstance(qtype, int) else str(qtype)
+        qname = getattr(result, "qname", None) or ""
+        return f"{name.upper()} {qname.rstrip('.').lower()}"
     return str(getattr(result, "dst", "")).lower()
 
 
@@ -79,7 +88,7 @@ def find_task(
     A unique wire userid identifies it exactly; where none came back (20211212
     does not record a host command's ``-U``), what the result measured does.
     """
-    userid = getattr(result, "_userid", None)
+    userid = getattr(result, "userid", None)
     for task in candidates:
         if tag(task) is not None and tag(task) == userid:
             return task

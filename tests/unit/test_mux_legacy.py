@@ -75,8 +75,10 @@ def test_non_measurement_lines_pass_through_untouched() -> None:
 
 
 class _Result:
+    """What find_task reads of a result: its userid, and what it measured."""
+
     def __init__(self, userid: int, **fields: str) -> None:
-        self._userid = userid
+        self.userid = userid
         self.__dict__.update(fields)
 
 
@@ -101,3 +103,26 @@ def test_a_result_finds_its_task_by_tag_then_by_what_it_measured() -> None:
     assert find(_Result(10, dst="192.0.2.1")) == "t4"  # the tag wins over the dst
     assert find(_Result(0, dst="192.0.2.9")) == "t4"
     assert find(_Result(0, dst="198.51.100.1")) is None
+
+
+def test_plain_data_finds_its_task_like_a_result_object() -> None:
+    """The mux matches the codec's plain data, whose host qtype is the number."""
+    from scamperlab.wire.tagging import asked_by, find_task
+    from scamperlab.wire.warts.addr import ScamperAddr
+    from scamperlab.wire.warts.host import HostData
+    from scamperlab.wire.warts.ping import PingData
+
+    tasks = [
+        ("t1", 7, asked_by("host -U 7 -t aaaa www.Example.")),
+        ("t2", 10, asked_by("ping -U 10 -c 1 192.0.2.9")),
+    ]
+
+    def find(data: object) -> str | None:
+        found = find_task(data, tasks, lambda t: t[1], lambda t: t[2])
+        return found[0] if found else None
+
+    ns = ScamperAddr("192.0.2.53")
+    assert find(HostData(dst=ns, qtype=28, qname="www.example.")) == "t1"
+    assert find(HostData(dst=ns, qtype=1, qname="www.example.")) is None
+    assert find(PingData(dst=ScamperAddr("192.0.2.9"))) == "t2"
+    assert find(PingData(userid=10, dst=ScamperAddr("198.51.100.1"))) == "t2"

@@ -1,6 +1,7 @@
 """Result classes of the pure-Python ``scamper`` module: lists, cycles and
 every measurement type.  They are views over data produced by
-:mod:`scamperlab.scamper.warts`; none can be instantiated directly."""
+:mod:`scamperlab.wire.warts` (the decoded records' plain data); none can be
+instantiated directly."""
 
 from __future__ import annotations
 

@@ -8,24 +8,23 @@ None.  Its text writer prints ally results only.
 
 from __future__ import annotations
 
-from .dealias import (
+from scamperlab.wire.warts.dealias import (
     ALLY,
     BUMP,
     MERCATOR,
-    METHOD_NAMES,
     PD_ICMP,
-    PD_METHOD_NAMES,
     PD_TCP,
     PD_UDP_SET,
     PREFIXSCAN,
     RADARGUN,
     REPLY_FLAG_IPID32,
-    RESULT_NAMES,
     DealiasData,
     DealiasProbeData,
     DealiasProbedefData,
     DealiasReplyData,
 )
+
+from .dealias import METHOD_NAMES, PD_METHOD_NAMES, RESULT_NAMES
 
 __all__ = ["dealias_json", "dealias_text"]
 

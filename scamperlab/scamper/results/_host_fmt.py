@@ -6,8 +6,17 @@ ping and trace output) still puts a space after each comma.
 
 from __future__ import annotations
 
+from scamperlab.wire.warts.host import (
+    HostData,
+    HostQueryData,
+    HostRRData,
+    MxData,
+    SoaData,
+    TxtData,
+    qtype_str,
+)
+
 from ..addr import ScamperAddr
-from ._host_data import HostData, HostQueryData, HostRRData, MxData, SoaData, TxtData
 from ._ping_fmt import json_str
 
 __all__ = ["host_json", "rr_text"]
@@ -20,7 +29,7 @@ _STR_KEYS = {2: "nsdname", 5: "cname", 12: "ptrdname"}
 
 def rr_text(rr: HostRRData) -> str:
     """Zone-file-like line: ``name ttl class type value``."""
-    from .host import qclass_str, qtype_str
+    from .host import qclass_str
 
     d = rr.data
     if isinstance(d, (ScamperAddr, str)):
@@ -38,7 +47,7 @@ def rr_text(rr: HostRRData) -> str:
 
 
 def _rr_json(rr: HostRRData) -> str:
-    from .host import CLASS_IN, qclass_str, qtype_str
+    from .host import CLASS_IN, qclass_str
 
     out = f'{{"class":"{qclass_str(rr.rclass)}", "type":"{qtype_str(rr.rtype)}", "ttl":{rr.ttl}'
     if rr.name is not None:
@@ -84,7 +93,7 @@ def _query_json(q: HostQueryData) -> str:
 
 
 def host_json(h: HostData) -> str:
-    from .host import qclass_str, qtype_str
+    from .host import qclass_str
 
     out = '{"type":"host", "version":"0.1"'
     if h.src is not None:

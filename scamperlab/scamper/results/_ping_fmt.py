@@ -11,7 +11,8 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from ._ping_data import PingData, PingReplyData
+from scamperlab.wire.warts.ping import PingData, PingReplyData
+
 from ._util import fmt_ms
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from ._trace_data import TraceData, TraceHopData, hop_is_icmp_q
+from scamperlab.wire.warts.trace import TraceData, TraceHopData, hop_is_icmp_q
+
 from ._util import fmt_ms
 
 __all__ = ["trace_json", "trace_text"]

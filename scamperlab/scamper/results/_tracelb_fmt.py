@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from ..addr import ScamperAddr
-from ._ping_fmt import json_str
-from .tracelb import (
-    METHOD_NAMES,
+from scamperlab.wire.warts.tracelb import (
     TracelbData,
     TracelbNodeData,
     TracelbProbeData,
     TracelbProbesetData,
     TracelbReplyData,
-    probeset_summary,
-    summary_text,
 )
+
+from ..addr import ScamperAddr
+from ._ping_fmt import json_str
+from .tracelb import METHOD_NAMES, probeset_summary, summary_text
 
 __all__ = ["tracelb_json", "tracelb_text"]
 

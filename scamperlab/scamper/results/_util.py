@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any, NoReturn, TypeVar
 
+from scamperlab.wire.warts.reader import Timeval
+
 __all__ = [
     "EPOCH",
     "NoInit",
-    "Timeval",
     "enum_or_int",
     "fmt_ms",
     "index_or_none",
@@ -22,9 +23,6 @@ __all__ = [
     "tv_us",
     "us_to_timedelta",
 ]
-
-#: (seconds, microseconds), as stored in warts.
-Timeval = tuple[int, int]
 
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 

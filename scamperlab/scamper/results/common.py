@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Self
+
+from scamperlab.wire.warts.listcycle import CycleData, ListData
+from scamperlab.wire.warts.records import T_CYCLE_STOP
 
 from ._util import NoInit, to_datetime
 
 __all__ = [
-    "CycleData",
-    "ListData",
     "ScamperCycle",
     "ScamperIcmpExt",
     "ScamperIcmpExts",
@@ -26,29 +26,6 @@ __all__ = [
 
 # ---------------------------------------------------------------------------
 # lists and cycles
-
-
-@dataclass
-class ListData:
-    """A warts list record: the list a measurement was run under."""
-
-    id: int = 0
-    name: str | None = None
-    descr: str | None = None
-    monitor: str | None = None
-
-
-@dataclass
-class CycleData:
-    """A warts cycle record.  Shared (not copied) between the cycle-start
-    object and every result that refers to it, so a later cycle-stop
-    record is visible through all of them, as in scamper's C library."""
-
-    list: ListData | None = None
-    id: int = 0
-    start_time: int = 0
-    stop_time: int = 0
-    hostname: str | None = None
 
 
 class ScamperList(NoInit):
@@ -94,12 +71,6 @@ class ScamperList(NoInit):
         return self._key() < other._key()
 
     __hash__ = None  # type: ignore[assignment]
-
-
-#: ScamperCycle record kinds (warts record types).
-CYCLE_START = 2
-CYCLE_DEF = 3
-CYCLE_STOP = 4
 
 
 class ScamperCycle(NoInit):
@@ -155,13 +126,13 @@ class ScamperCycle(NoInit):
 
     def _to_json(self) -> str:
         """sc_warts2json's line for a cycle-start / cycle-stop record."""
-        kind = "cycle-stop" if self._kind == CYCLE_STOP else "cycle-start"
+        kind = "cycle-stop" if self._kind == T_CYCLE_STOP else "cycle-start"
         d = self._d
         name = d.list.name if d.list is not None and d.list.name is not None else ""
         out = f'{{"type":"{kind}", "list_name":"{name}", "id":{d.id}'
         if d.hostname is not None:
             out += f', "hostname":"{d.hostname}"'
-        if self._kind == CYCLE_STOP:
+        if self._kind == T_CYCLE_STOP:
             out += f', "stop_time":{d.stop_time}}}'
         else:
             out += f', "start_time":{d.start_time}}}'
@@ -371,13 +342,15 @@ class ScamperResult(NoInit):
         """A result over decoded ``data``, which carries list, cycle, userid and start.
 
         ``start`` overrides ``data.start`` where a type needs it; the subclass
-        declares the ``_d`` slot the data is kept in.
+        declares the ``_d`` slot the data is kept in. The list is wrapped anew;
+        a decoder that wants every result of a stream to share one
+        :class:`ScamperList` (``scamperlab.scamper.warts``) sets ``_list`` after.
         """
         obj = cls._new()
         obj._inst = inst
-        obj._list = data.list_
-        cycle = data.cycle
-        obj._cycle = ScamperCycle._create(cycle._d) if cycle is not None else None
+        lst, cycle = data.list_, data.cycle
+        obj._list = ScamperList._create(lst) if lst is not None else None
+        obj._cycle = ScamperCycle._create(cycle) if cycle is not None else None
         obj._userid = data.userid
         obj._start = data.start if start is None else start
         obj._errmsg = errmsg

@@ -11,158 +11,51 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from scamperlab.wire.warts.dealias import (
+    ALLY,
+    BUMP,
+    MERCATOR,
+    MIDARDISC,
+    MIDAREST,
+    PD_ICMP,
+    PREFIXSCAN,
+    RADARGUN,
+    REPLY_FLAG_IPID32,
+    DealiasData,
+    DealiasProbeData,
+    DealiasProbedefData,
+    DealiasReplyData,
+)
 
 from ..addr import ScamperAddr
 from ..commands.dealias_types import ScamperDealiasProbedef
-from ._util import NoInit, Timeval, index_or_none, to_datetime, us_to_timedelta
-from .common import ScamperCycle, ScamperIcmpExts, ScamperList, ScamperResult, icmp_exts_from
+from ._util import NoInit, index_or_none, to_datetime, us_to_timedelta
+from .common import ScamperIcmpExts, ScamperResult, icmp_exts_from
 
-__all__ = ["DealiasData", "ScamperDealias", "ScamperDealiasProbe", "ScamperDealiasReply"]
+__all__ = ["ScamperDealias", "ScamperDealiasProbe", "ScamperDealiasReply"]
 
-MERCATOR, ALLY, RADARGUN, PREFIXSCAN, BUMP, MIDAREST, MIDARDISC = range(1, 8)
 METHOD_NAMES = ("", "mercator", "ally", "radargun", "prefixscan", "bump", "midarest", "midardisc")
 RESULT_ALIASES = 1
 RESULT_NAMES = ("none", "aliases", "not-aliases", "halted", "ipid-echo")
-PD_ICMP_ECHO, PD_TCP_ACK, PD_UDP, PD_TCP_ACK_SPORT, PD_UDP_DPORT, PD_TCP_SYN_SPORT = range(1, 7)
 PD_METHOD_NAMES = ("", "icmp-echo", "tcp-ack", "udp", "tcp-ack-sport", "udp-dport", "tcp-syn-sport")
-PD_ICMP = frozenset({PD_ICMP_ECHO})
-PD_UDP_SET = frozenset({PD_UDP, PD_UDP_DPORT})
-PD_TCP = frozenset({PD_TCP_ACK, PD_TCP_ACK_SPORT, PD_TCP_SYN_SPORT})
-REPLY_FLAG_IPID32 = 0x01
-IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_ICMPV6 = 1, 6, 58
 
 
-@dataclass
-class DealiasProbedefData:
-    id: int = 0
-    method: int = 0
-    ttl: int = 0
-    tos: int = 0
-    bytes4: bytes = b"\0\0\0\0"  # sport+dport (TCP/UDP) or legacy icmp checksum
-    tcp_flags: int = 0
-    icmp_id: int = 0
-    dst: ScamperAddr | None = None
-    src: ScamperAddr | None = None
-    size: int = 0
-    mtu: int = 0
-    icmp_csum: int = 0
-
-    @property
-    def sport(self) -> int:
-        return int.from_bytes(self.bytes4[:2], "big")
-
-    @property
-    def dport(self) -> int:
-        return int.from_bytes(self.bytes4[2:], "big")
-
-    def view(self) -> ScamperDealiasProbedef:
-        icmp = self.method in PD_ICMP
-        return ScamperDealiasProbedef._from_result(
-            PD_METHOD_NAMES[self.method] if 0 < self.method < len(PD_METHOD_NAMES) else "udp",
-            src=str(self.src) if self.src is not None else None,
-            dst=str(self.dst) if self.dst is not None else None,
-            ttl=self.ttl,
-            size=self.size,
-            sport=0 if icmp else self.sport,
-            dport=0 if icmp else self.dport,
-            icmp_id=self.icmp_id if icmp else 0,
-            icmp_sum=self.icmp_csum if icmp else 0,
-        )
-
-
-@dataclass
-class DealiasReplyData:
-    src: ScamperAddr | None = None
-    rx: Timeval | None = None
-    ipid: int = 0
-    ttl: int = 0
-    icmp_type: int = 0
-    icmp_code: int = 0
-    icmp_q_ttl: int = 0
-    icmpext: list[tuple[int, int, bytes]] | None = None
-    proto: int = 0
-    tcp_flags: int = 0
-    ipid32: int = 0
-    flags: int = 0
-    size: int = 0
-
-    @property
-    def _icmp_tc(self) -> tuple[int, int]:
-        """ICMP type and code, stored as one field in warts."""
-        return self.icmp_type, self.icmp_code
-
-    @_icmp_tc.setter
-    def _icmp_tc(self, v: tuple[int, int]) -> None:
-        self.icmp_type, self.icmp_code = v
-
-    def is_icmp(self) -> bool:
-        return self.proto in (IPPROTO_ICMP, IPPROTO_ICMPV6)
-
-    def is_tcp(self) -> bool:
-        return self.proto == IPPROTO_TCP
-
-    def icmp_is(self, v4: tuple[int, int | None], v6: tuple[int, int | None]) -> bool:
-        if not self.is_icmp() or self.src is None:
-            return False
-        t, c = v4 if self.src.is_ipv4() else v6
-        return self.icmp_type == t and (c is None or self.icmp_code == c)
-
-    def is_icmp_q(self) -> bool:
-        return self.icmp_is((3, None), (1, None)) or self.icmp_is((11, None), (3, None))
-
-
-@dataclass
-class DealiasProbeData:
-    def_id: int = 0
-    tx: Timeval | None = None
-    replyc: int = 0
-    ipid: int = 0
-    seq: int = 0
-    replies: list[DealiasReplyData] = field(default_factory=list)
-
-
-@dataclass
-class MidardiscRoundData:
-    start: Timeval = (0, 0)
-    begin: int = 0
-    end: int = 0
-
-
-@dataclass
-class DealiasData:
-    list_: ScamperList | None = None
-    cycle: ScamperCycle | None = None
-    start: Timeval | None = None
-    method: int = 0
-    result: int = 0
-    probec: int = 0
-    userid: int = 0
-    # technique parameters, raw (see the warts module for which apply where)
-    wait_probe_ms: int = 0
-    wait_round_ms: int = 0
-    wait_timeout_s: int = 0
-    wait_probe_us: int = 0
-    wait_round_us: int = 0
-    wait_timeout_us: int = 0
-    attempts: int = 0
-    fudge: int = 0
-    flags: int = 0
-    probedefc: int = 0
-    rounds: int = 0
-    bump_limit: int = 0
-    a: ScamperAddr | None = None
-    b: ScamperAddr | None = None
-    ab: ScamperAddr | None = None
-    xs: list[ScamperAddr] | None = None
-    prefix: int = 0
-    replyc: int = 5
-    sched: list[MidardiscRoundData] | None = None
-    startat: Timeval | None = None
-    params: Any = None  # the decoded technique block (keeps its flag ids)
-    probedefs: list[DealiasProbedefData] = field(default_factory=list)
-    probes: list[DealiasProbeData] = field(default_factory=list)
+def probedef_view(pd: DealiasProbedefData) -> ScamperDealiasProbedef:
+    """A probedef as the module's constructible ``ScamperDealiasProbedef``."""
+    icmp = pd.method in PD_ICMP
+    return ScamperDealiasProbedef._from_result(
+        PD_METHOD_NAMES[pd.method] if 0 < pd.method < len(PD_METHOD_NAMES) else "udp",
+        src=str(pd.src) if pd.src is not None else None,
+        dst=str(pd.dst) if pd.dst is not None else None,
+        ttl=pd.ttl,
+        size=pd.size,
+        sport=0 if icmp else pd.sport,
+        dport=0 if icmp else pd.dport,
+        icmp_id=pd.icmp_id if icmp else 0,
+        icmp_sum=pd.icmp_csum if icmp else 0,
+    )
 
 
 class ScamperDealiasReply(NoInit):
@@ -260,7 +153,7 @@ class ScamperDealiasProbe(NoInit):
 
     @property
     def probedef(self) -> ScamperDealiasProbedef:
-        return self._d.probedefs[self._p.def_id].view()
+        return probedef_view(self._d.probedefs[self._p.def_id])
 
     @property
     def seq(self) -> int:
@@ -346,10 +239,10 @@ class ScamperDealias(ScamperResult):
 
     def probedef(self, i: int = 0) -> ScamperDealiasProbedef | None:
         pd = index_or_none(self._d.probedefs, i)
-        return None if pd is None else pd.view()
+        return None if pd is None else probedef_view(pd)
 
     def probedefs(self) -> Iterator[ScamperDealiasProbedef]:
-        return (pd.view() for pd in self._d.probedefs)
+        return (probedef_view(pd) for pd in self._d.probedefs)
 
     @property
     def probe_count(self) -> int:

@@ -13,10 +13,19 @@ import datetime as _dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from scamperlab.wire.warts.host import (
+    HostData,
+    HostQueryData,
+    HostRRData,
+    MxData,
+    SoaData,
+    TxtData,
+    qtype_str,
+)
+
 from ..addr import ScamperAddr
 from ..enums import ScamperHostStop
 from . import _host_fmt
-from ._host_data import HostData, HostQueryData, HostRRData, MxData, SoaData, TxtData
 from ._util import NoInit, to_datetime, us_to_timedelta
 from .common import ScamperResult
 
@@ -37,24 +46,6 @@ CLASS_IN, CLASS_CH = 1, 3
 T_A, T_NS, T_CNAME, T_SOA, T_PTR, T_MX, T_TXT, T_AAAA = 1, 2, 5, 6, 12, 15, 16, 28
 T_OPT, T_SVCB, T_HTTPS = 41, 64, 65
 
-QTYPE_NAMES = {
-    1: "A",
-    2: "NS",
-    5: "CNAME",
-    6: "SOA",
-    12: "PTR",
-    15: "MX",
-    16: "TXT",
-    28: "AAAA",
-    41: "OPT",
-    43: "DS",
-    44: "SSHFP",
-    46: "RRSIG",
-    47: "NSEC",
-    48: "DNSKEY",
-    64: "SVCB",
-    65: "HTTPS",
-}
 _RCODES = (
     "NoError",
     "FormErr",
@@ -104,10 +95,6 @@ _SVCB_KEYS = {
     5: "ech",
     6: "ipv6hint",
 }
-
-
-def qtype_str(v: int) -> str:
-    return QTYPE_NAMES.get(v, str(v))
 
 
 def qclass_str(v: int) -> str:

@@ -9,71 +9,27 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from scamperlab.wire.warts.http import (
+    BUF_DATA,
+    BUF_HDR,
+    BUF_TLS,
+    DIR_RX,
+    DIR_TX,
+    TYPE_HTTPS,
+    HttpBufData,
+    HttpData,
+)
 
 from ..addr import ScamperAddr
 from ..enums import ScamperHttpEchStatus, ScamperHttpStop
-from ._util import NoInit, Timeval, enum_or_int, index_or_none, name_of, to_datetime
-from .common import ScamperCycle, ScamperList, ScamperResult
+from ._util import NoInit, enum_or_int, index_or_none, name_of, to_datetime
+from .common import ScamperResult
 
-__all__ = ["HttpBufData", "HttpData", "ScamperHttp", "ScamperHttpBuf"]
+__all__ = ["ScamperHttp", "ScamperHttpBuf"]
 
-TYPE_HTTPS, TYPE_HTTP = 0, 1
-DIR_RX, DIR_TX = 0, 1
-BUF_DATA, BUF_HDR, BUF_TLS = 0, 1, 2
 STOP_NAMES = ("none", "halted", "noconn", "done", "error", "timeout", "insecure")
-
-
-@dataclass
-class HttpBufData:
-    dir: int = 0
-    type: int = 0
-    tv: Timeval | None = None
-    len: int = 0
-    data: bytes | None = None
-
-    @property
-    def _dirtype(self) -> tuple[int, int]:
-        """Direction and kind, stored as one byte in warts."""
-        return self.dir, self.type
-
-    @_dirtype.setter
-    def _dirtype(self, v: tuple[int, int]) -> None:
-        self.dir, self.type = v
-
-
-@dataclass
-class HttpData:
-    list_: ScamperList | None = None
-    cycle: ScamperCycle | None = None
-    userid: int = 0
-    src: ScamperAddr | None = None
-    dst: ScamperAddr | None = None
-    sport: int = 0
-    dport: int = 0
-    start: Timeval | None = None
-    stop: int = 0
-    type: int = 0
-    host: str | None = None
-    file: str | None = None
-    headers: list[str] | None = None
-    bufc: int = 0
-    hsrtt: int = 0  # microseconds
-    flags: int = 0
-    maxtime: Timeval | None = None
-    errmsg: str | None = None
-    ech_status: int = 0
-    ech_outer_sni: str | None = None
-    ech_config_list: bytes | None = None
-    ech_retry_config: bytes | None = None
-    bufs: list[HttpBufData] = field(default_factory=list)
-
-    def joined(self, direction: int, btype: int) -> bytes | None:
-        """The chunks of one direction and kind, concatenated; None when
-        there are none."""
-        parts = [b.data or b"" for b in self.bufs if b.dir == direction and b.type == btype]
-        return b"".join(parts) if parts else None
 
 
 def _hdr_text(raw: bytes | None) -> str:

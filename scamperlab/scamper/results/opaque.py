@@ -7,19 +7,13 @@ as read: enough to filter on them and to write them back unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from scamperlab.wire.warts.opaque import OpaqueData
 
 from ._util import NoInit
 
-__all__ = ["OpaqueData", "ScamperNeighbourdisc", "ScamperSting"]
-
-
-@dataclass
-class OpaqueData:
-    """A record body scamperlab does not interpret."""
-
-    body: bytes = b""
+__all__ = ["ScamperNeighbourdisc", "ScamperSting"]
 
 
 class _Opaque(NoInit):

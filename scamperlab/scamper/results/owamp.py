@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from scamperlab.wire.warts.owamp import OwampData, OwampRxData, OwampSchedData, OwampTxData
+from scamperlab.wire.warts.reader import Timeval
 
 from ..addr import ScamperAddr
 from ..enums import ScamperOwampResult, ScamperOwampSchedType
-from ._util import NoInit, Timeval, enum_or_int, index_or_none, name_of, to_datetime
-from .common import ScamperCycle, ScamperList, ScamperResult
+from ._util import NoInit, enum_or_int, index_or_none, name_of, to_datetime
+from .common import ScamperResult
 
-__all__ = ["OwampData", "ScamperOwamp", "ScamperOwampRx", "ScamperOwampSched", "ScamperOwampTx"]
+__all__ = ["ScamperOwamp", "ScamperOwampRx", "ScamperOwampSched", "ScamperOwampTx"]
 
 RESULT_NAMES = ("none", "done", "halted", "error", "noconn", "notaccepted", "nomode", "timeout")
 
@@ -24,60 +26,6 @@ RESULT_NAMES = ("none", "done", "halted", "error", "noconn", "notaccepted", "nom
 def _td(tv: Timeval | None) -> _dt.timedelta:
     sec, usec = tv or (0, 0)
     return _dt.timedelta(seconds=sec, microseconds=usec)
-
-
-@dataclass
-class OwampSchedData:
-    tv: Timeval | None = None
-    type: int = 0
-
-
-@dataclass
-class OwampRxData:
-    stamp: Timeval | None = None
-    errest: int = 0
-    flags: int = 0
-    dscp: int = 0
-    ttl: int = 0
-
-
-@dataclass
-class OwampTxData:
-    sched: Timeval | None = None
-    stamp: Timeval | None = None
-    seq: int = 0
-    errest: int = 0
-    flags: int = 0
-    rxc: int = 0
-    rxs: list[OwampRxData] = field(default_factory=list)
-
-
-@dataclass
-class OwampData:
-    list_: ScamperList | None = None
-    cycle: ScamperCycle | None = None
-    userid: int = 0
-    src: ScamperAddr | None = None
-    dst: ScamperAddr | None = None
-    dport: int = 861
-    flags: int = 0
-    start: Timeval | None = None
-    startat: Timeval | None = None
-    wait_timeout: Timeval | None = (2, 0)
-    schedc: int = 1
-    attempts: int = 10
-    pktsize: int = 20 + 8 + 14
-    dir: int = 0
-    dscp: int = 0
-    ttl: int = 255
-    hsrtt: int = 0
-    result: int = 0
-    errmsg: str | None = None
-    udp_sport: int = 0
-    udp_dport: int = 0
-    txc: int = 0
-    scheds: list[OwampSchedData] = field(default_factory=list)
-    txs: list[OwampTxData] = field(default_factory=list)
 
 
 class ScamperOwampSched(NoInit):

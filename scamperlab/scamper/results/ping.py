@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from scamperlab.wire.warts.ping import PingData, PingReplyData
+
 from ..addr import ScamperAddr
 from ..enums import ScamperPingStop
 from . import _ping_fmt
-from ._ping_data import PingData, PingReplyData
 from ._util import NoInit, fmt_ms, to_datetime, us_to_timedelta
 from .common import ScamperResult
 

@@ -5,38 +5,16 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from scamperlab.wire.warts.sniff import SniffData, SniffPktData
 
 from ..addr import ScamperAddr
 from ..enums import ScamperSniffStop
-from ._util import NoInit, Timeval, enum_or_int, index_or_none, to_datetime
-from .common import ScamperCycle, ScamperList, ScamperResult
+from ._util import NoInit, enum_or_int, index_or_none, to_datetime
+from .common import ScamperResult
 
-__all__ = ["ScamperSniff", "ScamperSniffPkt", "SniffData"]
-
-
-@dataclass
-class SniffPktData:
-    tv: Timeval | None = None
-    len: int = 0
-    data: bytes | None = None
-
-
-@dataclass
-class SniffData:
-    list_: ScamperList | None = None
-    cycle: ScamperCycle | None = None
-    userid: int = 0
-    src: ScamperAddr | None = None
-    start: Timeval | None = None
-    finish: Timeval | None = None
-    stop_reason: int = 0
-    limit_pktc: int = 0
-    limit_time: int = 0  # seconds
-    pktc: int = 0
-    icmpid: int = 0
-    pkts: list[SniffPktData] = field(default_factory=list)
+__all__ = ["ScamperSniff", "ScamperSniffPkt"]
 
 
 class ScamperSniffPkt(NoInit):

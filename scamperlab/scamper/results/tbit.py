@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from ..addr import ScamperAddr
-from ._util import NoInit, Timeval, to_datetime
-from .common import ScamperCycle, ScamperList, ScamperResult
+from scamperlab.wire.warts.tbit import TbitData, TbitPktData
 
-__all__ = ["ScamperTbit", "ScamperTbitPkt", "TbitData"]
+from ..addr import ScamperAddr
+from ._util import NoInit, to_datetime
+from .common import ScamperResult
+
+__all__ = ["ScamperTbit", "ScamperTbitPkt"]
 
 PKT_DIR_TX, PKT_DIR_RX = 1, 2
 
@@ -38,41 +39,6 @@ _RESULT_RUNS: tuple[tuple[int, str], ...] = (
 RESULT_WORDS: dict[int, str] = {
     base + i: word for base, words in _RESULT_RUNS for i, word in enumerate(words.split())
 }
-
-
-@dataclass
-class TbitPktData:
-    dir: int = 0
-    tv: Timeval | None = None
-    len: int = 0
-    data: bytes | None = None
-
-
-@dataclass
-class TbitData:
-    list_: ScamperList | None = None
-    cycle: ScamperCycle | None = None
-    userid: int = 0
-    src: ScamperAddr | None = None
-    dst: ScamperAddr | None = None
-    sport: int = 0
-    dport: int = 0
-    start: Timeval | None = None
-    result: int = 0
-    type: int = 0
-    app_proto: int = 0
-    client_mss: int = 0
-    server_mss: int = 0
-    syn_retx: int = 0
-    dat_retx: int = 0
-    pktc16: int = 0
-    pktc: int = 0
-    cookie: bytes | None = None
-    client_wscale: int = 0
-    options: int = 0
-    client_ipttl: int = 255
-    pkts: list[TbitPktData] = field(default_factory=list)
-    blocks: bytes = b"\0\0"  # the struct blocks after the packets, EOF included
 
 
 class ScamperTbitPkt(NoInit):

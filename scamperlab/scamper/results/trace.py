@@ -7,10 +7,17 @@ import datetime as _dt
 from collections.abc import Generator, Iterator
 from typing import Any
 
+from scamperlab.wire.warts.trace import (
+    PmtudData,
+    PmtudNoteData,
+    TraceData,
+    TraceHopData,
+    hop_is_icmp_q,
+)
+
 from ..addr import ScamperAddr
 from ..enums import ScamperTraceStop
 from . import _trace_fmt
-from ._trace_data import PmtudData, PmtudNoteData, TraceData, TraceHopData, hop_is_icmp_q
 from ._util import NoInit, fmt_ms, to_datetime, us_to_timedelta
 from .common import ScamperIcmpExts, ScamperResult, icmp_exts_from
 

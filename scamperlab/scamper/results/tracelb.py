@@ -10,13 +10,28 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from scamperlab.wire.warts.tracelb import (
+    M_ICMP_ECHO,
+    M_TCP_ACK_SPORT,
+    M_TCP_SPORT,
+    M_UDP_DPORT,
+    M_UDP_SPORT,
+    NODE_FLAG_QTTL,
+    REPLY_FLAG_REPLY_TTL,
+    TracelbData,
+    TracelbLinkData,
+    TracelbNodeData,
+    TracelbProbeData,
+    TracelbProbesetData,
+    TracelbReplyData,
+)
 
 from ..addr import ScamperAddr
 from ..enums import ScamperTracelbMethod
-from ._util import NoInit, Timeval, enum_or_int, index_or_none, to_datetime, us_to_timedelta
-from .common import ScamperCycle, ScamperIcmpExts, ScamperList, ScamperResult, icmp_exts_from
+from ._util import NoInit, enum_or_int, index_or_none, to_datetime, us_to_timedelta
+from .common import ScamperIcmpExts, ScamperResult, icmp_exts_from
 
 __all__ = [
     "ScamperTracelb",
@@ -25,10 +40,8 @@ __all__ = [
     "ScamperTracelbProbe",
     "ScamperTracelbProbeset",
     "ScamperTracelbReply",
-    "TracelbData",
 ]
 
-M_UDP_DPORT, M_ICMP_ECHO, M_UDP_SPORT, M_TCP_SPORT, M_TCP_ACK_SPORT = 1, 2, 3, 4, 5
 METHOD_NAMES = {
     M_UDP_DPORT: "udp-dport",
     M_ICMP_ECHO: "icmp-echo",
@@ -36,112 +49,6 @@ METHOD_NAMES = {
     M_TCP_SPORT: "tcp-sport",
     M_TCP_ACK_SPORT: "tcp-ack-sport",
 }
-NODE_FLAG_QTTL = 0x01
-REPLY_FLAG_REPLY_TTL, REPLY_FLAG_TCP = 0x01, 0x02
-
-
-@dataclass
-class TracelbReplyData:
-    addr: ScamperAddr | None = None
-    rx: Timeval | None = None
-    ipid: int = 0
-    ttl: int = 0
-    flags: int = 0
-    icmp_type: int = 0
-    icmp_code: int = 0
-    tcp_flags: int = 0
-    icmpext: list[tuple[int, int, bytes]] | None = None
-    q_ttl: int = 0
-    q_tos: int = 0
-
-    @property
-    def _icmp_tc(self) -> tuple[int, int]:
-        """ICMP type and code, stored as one field in warts."""
-        return self.icmp_type, self.icmp_code
-
-    @_icmp_tc.setter
-    def _icmp_tc(self, v: tuple[int, int]) -> None:
-        self.icmp_type, self.icmp_code = v
-
-    def is_tcp(self) -> bool:
-        return bool(self.flags & REPLY_FLAG_TCP)
-
-    def is_icmp_q(self) -> bool:
-        """An ICMP time-exceeded or unreachable, which quotes the probe."""
-        if self.is_tcp() or self.addr is None:
-            return False
-        if self.addr.is_ipv4():
-            return self.icmp_type in (3, 11)
-        return self.icmp_type in (1, 3)
-
-
-@dataclass
-class TracelbProbeData:
-    tx: Timeval | None = None
-    flowid: int = 0
-    ttl: int = 0
-    attempt: int = 0  # from zero, as stored
-    rxc: int = 0
-    replies: list[TracelbReplyData] = field(default_factory=list)
-
-
-@dataclass
-class TracelbProbesetData:
-    probec: int = 0
-    probes: list[TracelbProbeData] = field(default_factory=list)
-
-
-@dataclass
-class TracelbLinkData:
-    near: int = 0  # node indexes
-    far: int | None = None
-    hopc: int = 0
-    sets: list[TracelbProbesetData] = field(default_factory=list)
-
-
-@dataclass
-class TracelbNodeData:
-    addr: ScamperAddr | None = None
-    flags: int = 0
-    linkc: int = 0
-    q_ttl: int = 0
-    name: str | None = None
-    links: list[int] = field(default_factory=list)  # link indexes
-
-
-@dataclass
-class TracelbData:
-    list_: ScamperList | None = None
-    cycle: ScamperCycle | None = None
-    src: ScamperAddr | None = None
-    dst: ScamperAddr | None = None
-    rtr: ScamperAddr | None = None
-    start: Timeval | None = None
-    sport: int = 0
-    dport: int = 0
-    probe_size: int = 0
-    type: int = 0
-    firsthop: int = 0
-    wait_timeout: int = 0  # seconds
-    wait_probe: int = 0  # hundredths of a second
-    attempts: int = 0
-    confidence: int = 0
-    tos: int = 0
-    nodec: int = 0
-    linkc: int = 0
-    probec: int = 0
-    probec_max: int = 0
-    gaplimit: int = 0
-    userid: int = 0
-    flags: int = 0
-    nodes: list[TracelbNodeData] = field(default_factory=list)
-    links: list[TracelbLinkData] = field(default_factory=list)
-
-    def is_udp(self) -> bool:
-        return self.type in (M_UDP_DPORT, M_UDP_SPORT)
-
-    def is_tcp(self) -> bool:
-        return self.type in (M_TCP_SPORT, M_TCP_ACK_SPORT)
 
 
 class ScamperTracelbReply(NoInit):

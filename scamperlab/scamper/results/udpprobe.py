@@ -5,57 +5,19 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from scamperlab.wire.warts.reader import Timeval
+from scamperlab.wire.warts.udpprobe import UdpprobeData, UdpprobeProbeData, UdpprobeReplyData
 
 from ..addr import ScamperAddr
 from ..enums import ScamperUdpprobeStop
-from ._util import NoInit, Timeval, enum_or_int, index_or_none, name_of, to_datetime, tv_us
-from .common import ScamperCycle, ScamperList, ScamperResult
+from ._util import NoInit, enum_or_int, index_or_none, name_of, to_datetime, tv_us
+from .common import ScamperResult
 
-__all__ = ["ScamperUdpprobe", "ScamperUdpprobeProbe", "ScamperUdpprobeReply", "UdpprobeData"]
+__all__ = ["ScamperUdpprobe", "ScamperUdpprobeProbe", "ScamperUdpprobeReply"]
 
 STOP_NAMES = ("none", "done", "halted", "error")
-
-
-@dataclass
-class UdpprobeReplyData:
-    rx: Timeval | None = None
-    len: int = 0
-    data: bytes | None = None
-    ifname: str | None = None
-
-
-@dataclass
-class UdpprobeProbeData:
-    tx: Timeval | None = None
-    sport: int = 0
-    replyc: int = 0
-    replies: list[UdpprobeReplyData] = field(default_factory=list)
-
-
-@dataclass
-class UdpprobeData:
-    list_: ScamperList | None = None
-    cycle: ScamperCycle | None = None
-    userid: int = 0
-    src: ScamperAddr | None = None
-    dst: ScamperAddr | None = None
-    p0_sport: int = 0
-    dport: int = 0
-    start: Timeval | None = None
-    wait_timeout: int = 0  # microseconds
-    flags: int = 0
-    stop: int = 0
-    len: int = 0
-    data: bytes | None = None
-    p0_replyc: int = 0
-    probe_count: int = 1
-    probe_sent: int = 1
-    stop_count: int = 0
-    sport: int = 0
-    wait_probe: int = 0  # microseconds
-    probes: list[UdpprobeProbeData] = field(default_factory=list)
 
 
 class ScamperUdpprobeReply(NoInit):

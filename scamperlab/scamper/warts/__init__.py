@@ -1,38 +1,15 @@
-"""Pure-Python warts decoding.
+"""Warts to and from ``scamper`` result objects.
 
-Entry points: :class:`WartsDecoder` (records/files/streams to result
-objects), :func:`uudecode_object` / :class:`UUStreamDecoder` (the uuencoded
-form scamper uses on control sockets) and the :class:`WartsError` family.
+:class:`WartsDecoder` gives result objects from records, files and streams;
+:class:`~.encoder.WartsEncoder` writes them back. The codec itself (framing,
+record layouts, the plain data) is :mod:`scamperlab.wire.warts`; its
+:class:`WartsError` is re-exported here for the client's callers.
 """
 
 from __future__ import annotations
 
-from scamperlab.wire.uu import UUDecodeError, UUStreamDecoder, uudecode_lines, uudecode_object
-from scamperlab.wire.warts.errors import WartsError, WartsFormatError, WartsTruncatedError
+from scamperlab.wire.warts.errors import WartsError
 
-from .decoder import (
-    HEADER_LEN,
-    MAGIC,
-    RESULT_TYPES,
-    WartsDecoder,
-    WartsObject,
-    WartsRawRecord,
-    split_records,
-)
+from .decoder import WartsDecoder
 
-__all__ = [
-    "HEADER_LEN",
-    "MAGIC",
-    "RESULT_TYPES",
-    "UUDecodeError",
-    "UUStreamDecoder",
-    "WartsDecoder",
-    "WartsError",
-    "WartsFormatError",
-    "WartsObject",
-    "WartsRawRecord",
-    "WartsTruncatedError",
-    "split_records",
-    "uudecode_lines",
-    "uudecode_object",
-]
+__all__ = ["WartsDecoder", "WartsError"]

@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 from scamperlab.scamper import ScamperAddr, ScamperFile, ScamperTracelb
-from scamperlab.scamper.results.tracelb import (
+from scamperlab.scamper.warts import WartsDecoder
+from scamperlab.scamper.warts.encoder import WartsEncoder
+from scamperlab.wire.warts.tracelb import (
     TracelbData,
     TracelbLinkData,
     TracelbNodeData,
@@ -15,8 +17,6 @@ from scamperlab.scamper.results.tracelb import (
     TracelbProbesetData,
     TracelbReplyData,
 )
-from scamperlab.scamper.warts import WartsDecoder
-from scamperlab.scamper.warts.encoder import WartsEncoder
 
 from .golden import GOLDEN
 

@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 
-from scamperlab.scamper.warts import (
-    WartsDecoder,
-    WartsError,
-    WartsFormatError,
-    WartsTruncatedError,
-    split_records,
-)
+from scamperlab.scamper.warts import WartsDecoder, WartsError
+from scamperlab.wire.warts.decoder import StreamDecoder
+from scamperlab.wire.warts.errors import WartsFormatError, WartsTruncatedError
+from scamperlab.wire.warts.records import split_records
 
 from .golden import GOLDEN
 
@@ -153,7 +150,7 @@ def test_random_bodies() -> None:
 
 def test_bad_record_leaves_state_untouched() -> None:
     recs = _records(GOLDEN / "results.warts")
-    d = WartsDecoder()
+    d = StreamDecoder()
     d.decode_record(recs[0])
     lists = dict(d.state.lists)
     broken_cycle = recs[1][:8] + b"\x00\x00\x00\x01\x00\x00\x00\x63" + recs[1][16:]

@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 
 from scamperlab.scamper.results import ScamperIcmpMplsLabelStackEntry
-from scamperlab.scamper.warts import WartsDecoder, WartsFormatError
+from scamperlab.scamper.warts import WartsDecoder
+from scamperlab.wire.warts.errors import WartsFormatError
 
 from .wbuild import (
     addr,

@@ -7,15 +7,10 @@ import random
 
 import pytest
 
-from scamperlab.scamper.warts import (
-    UUDecodeError,
-    UUStreamDecoder,
-    WartsDecoder,
-    WartsTruncatedError,
-    split_records,
-    uudecode_lines,
-    uudecode_object,
-)
+from scamperlab.scamper.warts import WartsDecoder
+from scamperlab.wire.uu import UUDecodeError, UUStreamDecoder, uudecode_lines, uudecode_object
+from scamperlab.wire.warts.errors import WartsTruncatedError
+from scamperlab.wire.warts.records import split_records
 
 from .golden import GOLDEN
 

@@ -9,15 +9,51 @@ exposes: they are kept as bytes and written back as they were.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from scamperlab.wire.warts.errors import WartsFormatError
-
-from ..results.tbit import TbitData, TbitPktData
 from . import reader as R
-from .reader import Field, Reader
+from .addr import ScamperAddr
+from .errors import WartsFormatError
+from .listcycle import CycleData, ListData
+from .reader import Field, Reader, Timeval
 from .writer import Writer, register
 
-__all__ = ["decode_tbit", "encode_tbit"]
+__all__ = ["TbitData", "TbitPktData", "decode_tbit", "encode_tbit"]
+
+
+@dataclass
+class TbitPktData:
+    dir: int = 0
+    tv: Timeval | None = None
+    len: int = 0
+    data: bytes | None = None
+
+
+@dataclass
+class TbitData:
+    list_: ListData | None = None
+    cycle: CycleData | None = None
+    userid: int = 0
+    src: ScamperAddr | None = None
+    dst: ScamperAddr | None = None
+    sport: int = 0
+    dport: int = 0
+    start: Timeval | None = None
+    result: int = 0
+    type: int = 0
+    app_proto: int = 0
+    client_mss: int = 0
+    server_mss: int = 0
+    syn_retx: int = 0
+    dat_retx: int = 0
+    pktc16: int = 0
+    pktc: int = 0
+    cookie: bytes | None = None
+    client_wscale: int = 0
+    options: int = 0
+    client_ipttl: int = 255
+    pkts: list[TbitPktData] = field(default_factory=list)
+    blocks: bytes = b"\0\0"  # the struct blocks after the packets, EOF included
 
 
 def _cookie(r: Reader) -> bytes:

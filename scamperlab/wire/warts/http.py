@@ -9,15 +9,72 @@ destination port means the scheme's default.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from scamperlab.wire.warts.errors import WartsFormatError
-
-from ..results.http import TYPE_HTTP, TYPE_HTTPS, HttpBufData, HttpData
 from . import reader as R
-from .reader import Field, Reader
+from .addr import ScamperAddr
+from .errors import WartsFormatError
+from .listcycle import CycleData, ListData
+from .reader import Field, Reader, Timeval
 from .writer import Writer, present_ids, register
 
-__all__ = ["decode_http", "encode_http"]
+__all__ = ["HttpBufData", "HttpData", "decode_http", "encode_http"]
+
+TYPE_HTTPS, TYPE_HTTP = 0, 1
+DIR_RX, DIR_TX = 0, 1
+BUF_DATA, BUF_HDR, BUF_TLS = 0, 1, 2
+
+
+@dataclass
+class HttpBufData:
+    dir: int = 0
+    type: int = 0
+    tv: Timeval | None = None
+    len: int = 0
+    data: bytes | None = None
+
+    @property
+    def _dirtype(self) -> tuple[int, int]:
+        """Direction and kind, stored as one byte in warts."""
+        return self.dir, self.type
+
+    @_dirtype.setter
+    def _dirtype(self, v: tuple[int, int]) -> None:
+        self.dir, self.type = v
+
+
+@dataclass
+class HttpData:
+    list_: ListData | None = None
+    cycle: CycleData | None = None
+    userid: int = 0
+    src: ScamperAddr | None = None
+    dst: ScamperAddr | None = None
+    sport: int = 0
+    dport: int = 0
+    start: Timeval | None = None
+    stop: int = 0
+    type: int = 0
+    host: str | None = None
+    file: str | None = None
+    headers: list[str] | None = None
+    bufc: int = 0
+    hsrtt: int = 0  # microseconds
+    flags: int = 0
+    maxtime: Timeval | None = None
+    errmsg: str | None = None
+    ech_status: int = 0
+    ech_outer_sni: str | None = None
+    ech_config_list: bytes | None = None
+    ech_retry_config: bytes | None = None
+    bufs: list[HttpBufData] = field(default_factory=list)
+
+    def joined(self, direction: int, btype: int) -> bytes | None:
+        """The chunks of one direction and kind, concatenated; None when
+        there are none."""
+        parts = [b.data or b"" for b in self.bufs if b.dir == direction and b.type == btype]
+        return b"".join(parts) if parts else None
+
 
 ATTR_ECH_CONFIG_LIST, ATTR_ECH_RETRY_CONFIG = 1, 2
 

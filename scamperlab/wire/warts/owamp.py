@@ -9,13 +9,77 @@ element, ten attempts, 42-byte packets, TTL 255).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from ..results.owamp import OwampData, OwampRxData, OwampSchedData, OwampTxData
 from . import reader as R
-from .reader import Field, Reader
+from .addr import ScamperAddr
+from .listcycle import CycleData, ListData
+from .reader import Field, Reader, Timeval
 from .writer import Writer
 
-__all__ = ["decode_owamp", "encode_owamp"]
+__all__ = [
+    "OwampData",
+    "OwampRxData",
+    "OwampSchedData",
+    "OwampTxData",
+    "decode_owamp",
+    "encode_owamp",
+]
+
+
+@dataclass
+class OwampSchedData:
+    tv: Timeval | None = None
+    type: int = 0
+
+
+@dataclass
+class OwampRxData:
+    stamp: Timeval | None = None
+    errest: int = 0
+    flags: int = 0
+    dscp: int = 0
+    ttl: int = 0
+
+
+@dataclass
+class OwampTxData:
+    sched: Timeval | None = None
+    stamp: Timeval | None = None
+    seq: int = 0
+    errest: int = 0
+    flags: int = 0
+    rxc: int = 0
+    rxs: list[OwampRxData] = field(default_factory=list)
+
+
+@dataclass
+class OwampData:
+    list_: ListData | None = None
+    cycle: CycleData | None = None
+    userid: int = 0
+    src: ScamperAddr | None = None
+    dst: ScamperAddr | None = None
+    dport: int = 861
+    flags: int = 0
+    start: Timeval | None = None
+    startat: Timeval | None = None
+    wait_timeout: Timeval | None = (2, 0)
+    schedc: int = 1
+    attempts: int = 10
+    pktsize: int = 20 + 8 + 14
+    dir: int = 0
+    dscp: int = 0
+    ttl: int = 255
+    hsrtt: int = 0
+    result: int = 0
+    errmsg: str | None = None
+    udp_sport: int = 0
+    udp_dport: int = 0
+    txc: int = 0
+    scheds: list[OwampSchedData] = field(default_factory=list)
+    txs: list[OwampTxData] = field(default_factory=list)
+
 
 _FIELDS: Sequence[Field | None] = (
     ("list_", R.list_ref),

@@ -11,23 +11,125 @@ field of its block, so the block length lets us step over it safely.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from scamperlab.wire.warts.errors import WartsFormatError
-
-from ..results._host_data import (
-    HostData,
-    HostQueryData,
-    HostRRData,
-    MxData,
-    RRValue,
-    SoaData,
-    TxtData,
-)
 from . import reader as R
-from .reader import Field, Reader
+from .addr import ScamperAddr
+from .errors import WartsFormatError
+from .listcycle import CycleData, ListData
+from .reader import Field, Reader, Timeval
 from .writer import Writer, present_ids, register
 
-__all__ = ["decode_host", "encode_host"]
+__all__ = [
+    "QTYPE_NAMES",
+    "HostData",
+    "HostQueryData",
+    "HostRRData",
+    "MxData",
+    "SoaData",
+    "TxtData",
+    "decode_host",
+    "encode_host",
+    "qtype_str",
+]
+
+
+@dataclass
+class SoaData:
+    mname: str | None = None
+    rname: str | None = None
+    serial: int = 0
+    refresh: int = 0
+    retry: int = 0
+    expire: int = 0
+    minimum: int = 0
+
+
+@dataclass
+class MxData:
+    preference: int = 0
+    exchange: str | None = None
+
+
+@dataclass
+class TxtData:
+    strc: int = 0
+    strs: list[str] = field(default_factory=list)
+
+
+#: Decoded RR data: an address, a name, or one of the structures above.
+RRValue = ScamperAddr | str | SoaData | MxData | TxtData | None
+
+
+@dataclass
+class HostRRData:
+    rclass: int = 0
+    rtype: int = 0
+    name: str | None = None
+    ttl: int = 0
+    data: RRValue = None
+
+
+@dataclass
+class HostQueryData:
+    tx: Timeval | None = None
+    rx: Timeval | None = None
+    id: int = 0
+    ancount: int = 0
+    nscount: int = 0
+    arcount: int = 0
+    rcode: int = 0
+    flags: int = 0
+    an: list[HostRRData] = field(default_factory=list)
+    ns: list[HostRRData] = field(default_factory=list)
+    ar: list[HostRRData] = field(default_factory=list)
+
+
+@dataclass
+class HostData:
+    list_: ListData | None = None
+    cycle: CycleData | None = None
+    userid: int = 0
+    src: ScamperAddr | None = None
+    dst: ScamperAddr | None = None
+    start: Timeval | None = None
+    flags: int = 0
+    wait: int = 0  # milliseconds
+    stop: int = 0
+    retries: int = 0
+    qtype: int = 0
+    qclass: int = 0
+    qname: str | None = None
+    qcount: int = 0
+    ecs: str | None = None
+    queries: list[HostQueryData] = field(default_factory=list)
+
+
+#: DNS type mnemonics of the query and record types scamper knows
+QTYPE_NAMES = {
+    1: "A",
+    2: "NS",
+    5: "CNAME",
+    6: "SOA",
+    12: "PTR",
+    15: "MX",
+    16: "TXT",
+    28: "AAAA",
+    41: "OPT",
+    43: "DS",
+    44: "SSHFP",
+    46: "RRSIG",
+    47: "NSEC",
+    48: "DNSKEY",
+    64: "SVCB",
+    65: "HTTPS",
+}
+
+
+def qtype_str(v: int) -> str:
+    """A DNS type number as its mnemonic (``"AAAA"``), or the number itself."""
+    return QTYPE_NAMES.get(v, str(v))
+
 
 DATA_ADDR, DATA_STR, DATA_SOA, DATA_MX, DATA_TXT = 1, 2, 3, 4, 5
 

@@ -7,15 +7,39 @@ bytes).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from scamperlab.wire.warts.errors import WartsFormatError
-
-from ..results.sniff import SniffData, SniffPktData
 from . import reader as R
-from .reader import Field, Reader
+from .addr import ScamperAddr
+from .errors import WartsFormatError
+from .listcycle import CycleData, ListData
+from .reader import Field, Reader, Timeval
 from .writer import Writer, register
 
-__all__ = ["decode_sniff", "encode_sniff"]
+__all__ = ["SniffData", "SniffPktData", "decode_sniff", "encode_sniff"]
+
+
+@dataclass
+class SniffPktData:
+    tv: Timeval | None = None
+    len: int = 0
+    data: bytes | None = None
+
+
+@dataclass
+class SniffData:
+    list_: ListData | None = None
+    cycle: CycleData | None = None
+    userid: int = 0
+    src: ScamperAddr | None = None
+    start: Timeval | None = None
+    finish: Timeval | None = None
+    stop_reason: int = 0
+    limit_pktc: int = 0
+    limit_time: int = 0  # seconds
+    pktc: int = 0
+    icmpid: int = 0
+    pkts: list[SniffPktData] = field(default_factory=list)
 
 
 def _len(r: Reader) -> int:

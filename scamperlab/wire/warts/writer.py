@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from scamperlab.wire.warts.errors import WartsError
-
-from ..addr import ScamperAddr
-from ..results.common import ScamperCycle, ScamperList
 from . import reader as R
+from .addr import ScamperAddr
+from .errors import WartsError
 from .reader import Field, Reader
+
+if TYPE_CHECKING:  # listcycle writes its records with this module's Writer
+    from .listcycle import CycleData, ListData
 
 __all__ = ["WRITERS", "RefIds", "Writer", "present_ids", "register"]
 
@@ -47,9 +48,9 @@ def register(
 class RefIds(Protocol):
     """Stream-local ids the encoder gave to list and cycle records."""
 
-    def list_id(self, lst: ScamperList | None) -> int: ...
+    def list_id(self, lst: ListData | None) -> int: ...
 
-    def cycle_id(self, cyc: ScamperCycle | None) -> int: ...
+    def cycle_id(self, cyc: CycleData | None) -> int: ...
 
 
 class Writer:
@@ -229,10 +230,10 @@ def _w_addr_static(w: Writer, v: ScamperAddr) -> None:
 
 
 @register(R.list_ref)
-def _w_list(w: Writer, v: ScamperList | None) -> None:
+def _w_list(w: Writer, v: ListData | None) -> None:
     w.u32(w.refs.list_id(v))
 
 
 @register(R.cycle_ref)
-def _w_cycle(w: Writer, v: ScamperCycle | None) -> None:
+def _w_cycle(w: Writer, v: CycleData | None) -> None:
     w.u32(w.refs.cycle_id(v))

@@ -11,23 +11,136 @@ scamper rejects a record whose per-node link counts disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from scamperlab.wire.warts.errors import WartsFormatError
-
-from ..results.tracelb import (
-    TracelbData,
-    TracelbLinkData,
-    TracelbNodeData,
-    TracelbProbeData,
-    TracelbProbesetData,
-    TracelbReplyData,
-)
 from . import reader as R
-from .reader import Field, Reader
+from .addr import ScamperAddr
+from .errors import WartsFormatError
+from .listcycle import CycleData, ListData
+from .reader import Field, Reader, Timeval
 from .trace import icmpext, write_icmpext
 from .writer import Writer, present_ids, register, with_modern
 
-__all__ = ["decode_tracelb", "encode_tracelb"]
+__all__ = [
+    "TracelbData",
+    "TracelbLinkData",
+    "TracelbNodeData",
+    "TracelbProbeData",
+    "TracelbProbesetData",
+    "TracelbReplyData",
+    "decode_tracelb",
+    "encode_tracelb",
+]
+
+M_UDP_DPORT, M_ICMP_ECHO, M_UDP_SPORT, M_TCP_SPORT, M_TCP_ACK_SPORT = 1, 2, 3, 4, 5
+
+
+NODE_FLAG_QTTL = 0x01
+REPLY_FLAG_REPLY_TTL, REPLY_FLAG_TCP = 0x01, 0x02
+
+
+@dataclass
+class TracelbReplyData:
+    addr: ScamperAddr | None = None
+    rx: Timeval | None = None
+    ipid: int = 0
+    ttl: int = 0
+    flags: int = 0
+    icmp_type: int = 0
+    icmp_code: int = 0
+    tcp_flags: int = 0
+    icmpext: list[tuple[int, int, bytes]] | None = None
+    q_ttl: int = 0
+    q_tos: int = 0
+
+    @property
+    def _icmp_tc(self) -> tuple[int, int]:
+        """ICMP type and code, stored as one field in warts."""
+        return self.icmp_type, self.icmp_code
+
+    @_icmp_tc.setter
+    def _icmp_tc(self, v: tuple[int, int]) -> None:
+        self.icmp_type, self.icmp_code = v
+
+    def is_tcp(self) -> bool:
+        return bool(self.flags & REPLY_FLAG_TCP)
+
+    def is_icmp_q(self) -> bool:
+        """An ICMP time-exceeded or unreachable, which quotes the probe."""
+        if self.is_tcp() or self.addr is None:
+            return False
+        if self.addr.is_ipv4():
+            return self.icmp_type in (3, 11)
+        return self.icmp_type in (1, 3)
+
+
+@dataclass
+class TracelbProbeData:
+    tx: Timeval | None = None
+    flowid: int = 0
+    ttl: int = 0
+    attempt: int = 0  # from zero, as stored
+    rxc: int = 0
+    replies: list[TracelbReplyData] = field(default_factory=list)
+
+
+@dataclass
+class TracelbProbesetData:
+    probec: int = 0
+    probes: list[TracelbProbeData] = field(default_factory=list)
+
+
+@dataclass
+class TracelbLinkData:
+    near: int = 0  # node indexes
+    far: int | None = None
+    hopc: int = 0
+    sets: list[TracelbProbesetData] = field(default_factory=list)
+
+
+@dataclass
+class TracelbNodeData:
+    addr: ScamperAddr | None = None
+    flags: int = 0
+    linkc: int = 0
+    q_ttl: int = 0
+    name: str | None = None
+    links: list[int] = field(default_factory=list)  # link indexes
+
+
+@dataclass
+class TracelbData:
+    list_: ListData | None = None
+    cycle: CycleData | None = None
+    src: ScamperAddr | None = None
+    dst: ScamperAddr | None = None
+    rtr: ScamperAddr | None = None
+    start: Timeval | None = None
+    sport: int = 0
+    dport: int = 0
+    probe_size: int = 0
+    type: int = 0
+    firsthop: int = 0
+    wait_timeout: int = 0  # seconds
+    wait_probe: int = 0  # hundredths of a second
+    attempts: int = 0
+    confidence: int = 0
+    tos: int = 0
+    nodec: int = 0
+    linkc: int = 0
+    probec: int = 0
+    probec_max: int = 0
+    gaplimit: int = 0
+    userid: int = 0
+    flags: int = 0
+    nodes: list[TracelbNodeData] = field(default_factory=list)
+    links: list[TracelbLinkData] = field(default_factory=list)
+
+    def is_udp(self) -> bool:
+        return self.type in (M_UDP_DPORT, M_UDP_SPORT)
+
+    def is_tcp(self) -> bool:
+        return self.type in (M_TCP_SPORT, M_TCP_ACK_SPORT)
 
 
 def _icmp_tc(r: Reader) -> tuple[int, int]:

@@ -11,13 +11,61 @@ through the record's interface-name table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from ..results.udpprobe import UdpprobeData, UdpprobeProbeData, UdpprobeReplyData
 from . import reader as R
-from .reader import Field, Reader
+from .addr import ScamperAddr
+from .listcycle import CycleData, ListData
+from .reader import Field, Reader, Timeval
 from .writer import Writer, register
 
-__all__ = ["decode_udpprobe", "encode_udpprobe"]
+__all__ = [
+    "UdpprobeData",
+    "UdpprobeProbeData",
+    "UdpprobeReplyData",
+    "decode_udpprobe",
+    "encode_udpprobe",
+]
+
+
+@dataclass
+class UdpprobeReplyData:
+    rx: Timeval | None = None
+    len: int = 0
+    data: bytes | None = None
+    ifname: str | None = None
+
+
+@dataclass
+class UdpprobeProbeData:
+    tx: Timeval | None = None
+    sport: int = 0
+    replyc: int = 0
+    replies: list[UdpprobeReplyData] = field(default_factory=list)
+
+
+@dataclass
+class UdpprobeData:
+    list_: ListData | None = None
+    cycle: CycleData | None = None
+    userid: int = 0
+    src: ScamperAddr | None = None
+    dst: ScamperAddr | None = None
+    p0_sport: int = 0
+    dport: int = 0
+    start: Timeval | None = None
+    wait_timeout: int = 0  # microseconds
+    flags: int = 0
+    stop: int = 0
+    len: int = 0
+    data: bytes | None = None
+    p0_replyc: int = 0
+    probe_count: int = 1
+    probe_sent: int = 1
+    stop_count: int = 0
+    sport: int = 0
+    wait_probe: int = 0  # microseconds
+    probes: list[UdpprobeProbeData] = field(default_factory=list)
 
 
 def _len(r: Reader) -> int:

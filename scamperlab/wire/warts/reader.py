@@ -18,14 +18,18 @@ import contextlib
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from scamperlab.wire.warts.errors import WartsFormatError, WartsTruncatedError
+from .addr import ScamperAddr
+from .errors import WartsFormatError, WartsTruncatedError
 
-from ..addr import ScamperAddr
-from ..results._util import Timeval
-from ..results.common import ScamperCycle, ScamperList
+if TYPE_CHECKING:  # listcycle reads its records with this module's Reader
+    from .listcycle import CycleData, ListData
 
 __all__ = ["Field", "Reader", "RecordContext", "Timeval", "WartsState"]
+
+#: (seconds, microseconds), as warts stores times.
+Timeval = tuple[int, int]
 
 
 #: One entry of a flags/params table: attribute name and how to read it.
@@ -40,8 +44,8 @@ class WartsState:
     files refer to addresses through a global table (record type 5).
     """
 
-    lists: dict[int, ScamperList] = field(default_factory=dict)
-    cycles: dict[int, ScamperCycle] = field(default_factory=dict)
+    lists: dict[int, ListData] = field(default_factory=dict)
+    cycles: dict[int, CycleData] = field(default_factory=dict)
     addrs: list[ScamperAddr] = field(default_factory=list)
 
 
@@ -180,7 +184,7 @@ class Reader:
 
     # -- list / cycle references --------------------------------------------
 
-    def list_ref(self) -> ScamperList | None:
+    def list_ref(self) -> ListData | None:
         lid = self.u32()
         if lid == 0 and lid not in self.ctx.state.lists:
             return None
@@ -189,7 +193,7 @@ class Reader:
         except KeyError:
             raise WartsFormatError(f"reference to undefined list {lid}") from None
 
-    def cycle_ref(self) -> ScamperCycle | None:
+    def cycle_ref(self) -> CycleData | None:
         cid = self.u32()
         if cid == 0 and cid not in self.ctx.state.cycles:
             return None
@@ -290,9 +294,9 @@ def addr_gid(r: Reader) -> ScamperAddr:
     return r.addr_gid()
 
 
-def list_ref(r: Reader) -> ScamperList | None:
+def list_ref(r: Reader) -> ListData | None:
     return r.list_ref()
 
 
-def cycle_ref(r: Reader) -> ScamperCycle | None:
+def cycle_ref(r: Reader) -> CycleData | None:
     return r.cycle_ref()
