@@ -21,8 +21,8 @@ import pytest
 
 from scamperlab.audit import Capture, audit
 from scamperlab.lab import Lab
+from scamperlab.lab.state import read_state
 from scamperlab.scamper import ScamperCtrl, ScamperPing, ScamperTrace
-from scamperlab.state import read_state
 from tests.integration.conftest import ROOT, TINY
 from tests.integration.leftovers import alive
 
