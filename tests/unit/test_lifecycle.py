@@ -49,8 +49,9 @@ def test_the_command_gets_the_lab_and_its_status_is_returned(tmp_path: Path) -> 
     seen: list[str] = []
     out = tmp_path / "out.json"
     script = (
-        "import json, os, sys; json.dump({'argv': sys.argv[1:], 'mux': os.environ['SCAMPERLAB_MUX'],"
-        " 'lab': os.environ['SCAMPERLAB_LAB']}, open(sys.argv[2], 'w')); sys.exit(7)"
+        "import json, os, sys; env = os.environ; json.dump({'argv': sys.argv[1:],"
+        " 'mux': env['SCAMPERLAB_MUX'], 'lab': env['SCAMPERLAB_LAB']}, open(sys.argv[2], 'w'));"
+        " sys.exit(7)"
     )
     status = run_with_lab(
         as_lab(lab), [sys.executable, "-c", script, "{mux}", str(out)], on_warning=seen.append
@@ -143,6 +144,6 @@ def test_up_detached_fails_in_the_foreground_on_a_bad_file(tmp_path: Path) -> No
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nvps: 3\n")
-    with pytest.raises(TopologyError, match="bad.yaml"):
+    with pytest.raises(TopologyError, match=r"bad\.yaml"):
         up_detached(bad, state_dir=tmp_path)
     assert list(tmp_path.iterdir()) == [bad]  # no daemon, no state directory
