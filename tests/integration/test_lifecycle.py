@@ -249,6 +249,23 @@ def test_up_after_a_crash_cleans_stale_state(state_dir: Path) -> None:
     assert not (state_dir / "crash").exists()
 
 
+def test_run_exits_125_when_the_lab_fails_and_leaves_the_running_one_alone(
+    state_dir: Path,
+) -> None:
+    with Lab.from_file(TINY, name="busy", state_dir=state_dir) as busy:
+        proc = _cli("run", str(TINY), "--name", "busy", "--", "true", state_dir=state_dir)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 125, err
+        assert "already running" in err
+        assert busy.mux_path.is_socket()
+        missing = _cli("run", str(TINY), "--name", "nocmd", "--", "no-such-program-here",
+                       state_dir=state_dir)  # fmt: skip
+        _, err = missing.communicate(timeout=120)
+        assert missing.returncode == 127, err
+        assert "cannot run no-such-program-here" in err
+        assert not (state_dir / "nocmd").exists()
+
+
 def test_run_substitutes_the_mux_and_returns_the_command_status(state_dir: Path) -> None:
     script = 'test -S {mux} && test "$SCAMPERLAB_MUX" = {mux} && exit 7'
     proc = _cli("run", str(TINY), "--name", "runst", "--", "sh", "-c", script, state_dir=state_dir)
