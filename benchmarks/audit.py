@@ -39,8 +39,8 @@ from pathlib import Path
 from scamperlab.audit.capture import Capture
 from scamperlab.audit.session import traffic
 from scamperlab.lab import Lab
+from scamperlab.lab.state import kill_process, process_starttime
 from scamperlab.scamper import ScamperCtrl
-from scamperlab.state import kill_process, process_starttime
 from scamperlab.topology.generate import ring
 from scamperlab.topology.model import Defaults
 

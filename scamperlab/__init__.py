@@ -8,13 +8,14 @@ __version__ = "0.1.0"
 __all__ = ["Lab", "__version__"]
 
 if TYPE_CHECKING:
-    from scamperlab.lab import Lab
+    from scamperlab.lab.core import Lab
 
 
 def __getattr__(name: str) -> Any:
-    # Importing Lab pulls in Mininet; keep `import scamperlab.scamper` light.
+    # Importing Lab pulls in the emulation, the mux and pydantic models: keep
+    # `import scamperlab.scamper` (and `scamperlab --help`) light.
     if name == "Lab":
-        from scamperlab.lab import Lab
+        from scamperlab.lab.core import Lab
 
         return Lab
     raise AttributeError(name)

@@ -1,43 +1,32 @@
-"""``scamperlab``: thin commands over :class:`~scamperlab.lab.Lab` and the lab state.
+"""``scamperlab``: thin commands over :class:`~scamperlab.lab.Lab` and its lifecycle.
 
-``up`` runs the lab in a detached daemon (``scamperlab _daemon``) and shows
-its progress through a pipe; ``down`` asks that daemon to tear down;
-``run`` keeps the lab in this process around one command.
+Every command that starts, stops or runs against a lab is a few lines over
+:mod:`scamperlab.lab.lifecycle` (which Python users and the pytest plugin
+share): ``up`` leaves a lab running in a detached daemon, ``down`` asks it
+to tear down, ``run`` keeps a lab in this process around one command and
+exits with that command's status, or :data:`LAB_FAILED_EXIT` (125) when
+the lab itself failed, as ``docker run`` does.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from scamperlab import __version__
-from scamperlab.errors import LabStateError, ScamperlabError
-from scamperlab.state import (
-    check_lab_name,
-    cleanup_stale,
-    is_running,
-    list_labs,
-    process_starttime,
-    read_state,
-    state_root,
-)
-
-console = Console(stderr=True)
-out = Console()
+from scamperlab.errors import CommandError, LabStateError, ScamperlabError
+from scamperlab.lab import ui
+from scamperlab.lab.lifecycle import LAB_FAILED_EXIT
+from scamperlab.lab.state import check_lab_name, is_running, list_labs
 
 
 def _lab_name(args: argparse.Namespace) -> str:
@@ -51,161 +40,52 @@ def _lab_name(args: argparse.Namespace) -> str:
     raise LabStateError(f"several labs are running ({', '.join(labs)}): name one")
 
 
-def _progress() -> Progress:
-    """The bar shown while a lab comes up (phase, VPs on the mux, time)."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-
-
-# -- up / daemon ---------------------------------------------------------------
+# -- up / down / status ------------------------------------------------------------
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from scamperlab.topology.loader import load_topology
+    from scamperlab.lab.lifecycle import up_detached
 
-    topo = load_topology(args.topology)  # fail here, in the foreground, on a bad file
-    name = args.name or topo.name
-    read_fd, write_fd = os.pipe()
-    argv = [sys.executable, "-m", "scamperlab.cli", "_daemon", "--progress-fd", str(write_fd)]
-    argv += ["--name", name, str(Path(args.topology).resolve())]
-    if args.scamper_prefix:
-        argv += ["--scamper-prefix", args.scamper_prefix]
-    if args.ssh:
-        argv.append("--ssh")
-    daemon = subprocess.Popen(
-        argv,
-        pass_fds=(write_fd,),
-        start_new_session=True,  # Ctrl-C in this terminal must not reach it directly
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    reader = os.fdopen(read_fd)
-    result: dict[str, Any] = {}
+    def notify(kind: str, text: str) -> None:
+        if kind == "warning":
+            ui.warning(text)
+        else:
+            ui.err.print(escape(text))
+
     try:
-        with _progress() as bar:
-            task = bar.add_task(f"starting lab {name}", total=None)
-            for line in reader:
-                msg = json.loads(line)
-                if "progress" in msg:
-                    phase, done, total = msg["progress"]
-                    bar.update(task, description=phase, completed=done, total=total or None)
-                elif "warning" in msg:
-                    console.print(f"[yellow]warning:[/] {msg['warning']}")
-                elif "event" in msg:
-                    console.print(msg["event"])
-                else:
-                    result = msg
-                    break
+        with ui.start_progress("starting lab") as report:
+            up = up_detached(
+                args.topology,
+                name=args.name,
+                scamper_prefix=args.scamper_prefix,
+                ssh=args.ssh,
+                progress=report,
+                notify=notify,
+            )
     except KeyboardInterrupt:
-        console.print("interrupted: tearing the lab down...")
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait()
-        console.print("lab removed")
+        ui.err.print("lab removed")
         return 130
-    finally:
-        reader.close()
-    if "error" in result or not result:
-        daemon.wait()
-        console.print(
-            f"[red]error:[/] {result.get('error', 'the lab daemon died during start-up')}"
-        )
-        return 1
-    out.print(result["mux"])
-    console.print(
-        f"lab [bold]{name}[/] is up: {result['vps']} VPs on mux {result['mux']}"
-        f" ({result['seconds']:.1f} s); 'scamperlab status', 'scamperlab down {name}'"
+    ui.out.print(str(up.mux), markup=False, highlight=False)
+    ui.err.print(
+        f"lab [bold]{escape(up.name)}[/] is up: {up.vps} VPs on mux {escape(str(up.mux))}"
+        f" ({up.seconds:.1f} s); 'scamperlab status', 'scamperlab down {escape(up.name)}'"
     )
     return 0
 
 
-def cmd_daemon(args: argparse.Namespace) -> int:
-    from scamperlab.lab import Lab, exit_on_first_sigterm
-
-    progress = os.fdopen(args.progress_fd, "w", buffering=1)
-
-    def send(msg: dict[str, Any]) -> None:
-        # If the foreground went away, keep running: the lab is still wanted.
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            progress.write(json.dumps(msg) + "\n")
-
-    signal.signal(signal.SIGTERM, exit_on_first_sigterm(0))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    start = time.monotonic()
-    try:
-        lab = Lab.from_file(
-            args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
-        )
-    except SystemExit:
-        return 0
-    except ScamperlabError as exc:
-        send({"error": str(exc)})
-        return 1
-    # From here on a SIGTERM may land between any two statements, including just
-    # after start() returned: one try, whose finally always tears down, covers it all.
-    try:
-        try:
-            lab.start(progress=lambda phase, done, total: send({"progress": [phase, done, total]}))
-        except ScamperlabError as exc:
-            send({"error": str(exc)})
-            return 1
-        except Exception as exc:  # SystemExit (a SIGTERM) is not one: it goes on out
-            send({"error": f"unexpected: {exc!r}"})
-            raise
-        handler = logging.FileHandler(lab.state.path("logs", "daemon.log"))
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(logging.INFO)
-        for event in lab.events:
-            send({"event": event.message})
-        for warning in lab.warnings:
-            send({"warning": warning})
-        send({"mux": str(lab.mux_path), "vps": len(lab.vps), "seconds": time.monotonic() - start})
-        progress.close()
-        while True:
-            signal.pause()
-    except SystemExit:
-        return 0
-    finally:
-        lab.stop()
-
-
-# -- down / status ---------------------------------------------------------------
-
-
 def cmd_down(args: argparse.Namespace) -> int:
+    from scamperlab.lab.lifecycle import down
+
     name = _lab_name(args)
-    directory = state_root() / name
-    if not (directory / "lock").exists() and not (directory / "state.json").exists():
-        raise LabStateError(f"no lab named {name!r}")
-    state = read_state(name) or {}
-    if not is_running(name):
-        for line in cleanup_stale(directory):
-            console.print(line)
+    if not is_running(name):  # a crashed lab: say what was cleaned up
+        for line in down(name):
+            ui.err.print(escape(line))
         return 0
-    pid, starttime = state.get("owner_pid"), state.get("owner_starttime")
-    if pid is None or process_starttime(int(pid)) != starttime:
-        raise LabStateError(f"lab {name!r} is held by an unknown process; cannot stop it safely")
-    os.kill(int(pid), signal.SIGTERM)
-    deadline = time.monotonic() + 60
-    with console.status(f"tearing down lab {name}"):
-        # Wait for the daemon itself, not just its lock: it exits just after releasing it.
-        while is_running(name) or process_starttime(int(pid)) == starttime:
-            if time.monotonic() > deadline:
-                os.kill(int(pid), signal.SIGKILL)
-                time.sleep(0.5)
-                cleanup_stale(directory)
-                break
-            time.sleep(0.1)
-    console.print(f"lab {name} is down")
+    with ui.err.status(f"tearing down lab {escape(name)}"):
+        cleaned = down(name)
+    for line in cleaned:
+        ui.err.print(escape(line))
+    ui.err.print(f"lab {escape(name)} is down")
     return 0
 
 
@@ -217,132 +97,124 @@ def _age(since: float | None) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    names = [check_lab_name(args.name)] if args.name else list_labs()
-    if not names:
-        console.print("no lab is running")
+    from scamperlab.lab.status import all_status, lab_status
+
+    if args.name:
+        found = lab_status(args.name)
+        if found is None:
+            raise LabStateError(f"no lab named {args.name!r}")
+        labs = [found]
+    else:
+        labs = all_status()
+    if args.json:
+        # One document, a list, whatever the number of labs: scripts parse it as is.
+        ui.out.print_json(data=labs)
         return 0
-    for name in names:
-        state = read_state(name)
-        if state is None:
-            console.print(f"no lab named {name!r}")
-            return 1
-        running = is_running(name)
-        if args.json:
-            out.print_json(data=dict(state, running=running))
-            continue
-        health = "running" if running else f"STALE: owner died; run scamperlab down {name}"
-        title = (
-            f"lab {name} ({health})"
-            f" - mux {state.get('mux')} - scamper {state.get('scamper_version')}"
-            f" - up {_age(state.get('started_at'))}"
-        )
-        table = Table(title=title)
-        for col in (
-            "VP",
-            "state",
-            "pid",
-            "IPv4",
-            "IPv6",
-            "cc",
-            "place",
-            "ASN",
-            "tags",
-            "uptime",
-            "restarts",
-        ):
-            table.add_column(col)
-        for vp in state.get("vps", []):
-            table.add_row(
-                vp["name"],
-                vp["state"],
-                str(vp["pid"] or "-"),
-                vp["ipv4"],
-                vp["ipv6"],
-                vp["cc"] or "",
-                vp["place"] or "",
-                str(vp["asn4"] or ""),
-                ",".join(vp["tags"]),
-                _age(vp["up_since"]),
-                str(vp["restarts"]),
-            )
-        out.print(table)
-        targets = state.get("targets", [])
-        if targets:
-            t = Table(title="targets")
-            for col in ("target", "IPv4", "IPv6"):
-                t.add_column(col)
-            for target in targets:
-                t.add_row(target["name"], target["ipv4"], target["ipv6"])
-            out.print(t)
-        _print_links(state.get("links", []))
-        ssh = state.get("ssh")
-        if ssh:
-            out.print(
-                f"controller host: ssh -F {ssh['config']} {ssh['alias']}"
-                f" ({ssh['user']}@{ssh['host']}:{ssh['port']}, mux {ssh['mux']});"
-                f" deploy with: scamperlab deploy --lab {name} SCRIPT {{mux}}",
-                soft_wrap=True,
-            )
-        for warning in state.get("warnings", []):
-            console.print(f"[yellow]warning:[/] {warning}")
+    if not labs:
+        ui.err.print("no lab is running")
+        return 0
+    for state in labs:
+        _print_lab(state)
     return 0
+
+
+def _table(title: str, columns: Sequence[str]) -> Table:
+    """A table whose cells fold in a narrow terminal instead of ending in '…'."""
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    return table
+
+
+def _print_lab(state: dict[str, Any]) -> None:
+    name = state["name"]
+    health = "running" if state["running"] else f"STALE: owner died; run scamperlab down {name}"
+    title = (
+        f"lab {name} ({health})"
+        f" - mux {state.get('mux')} - scamper {state.get('scamper_version')}"
+        f" - up {_age(state.get('started_at'))}"
+    )
+    columns = ("VP", "state", "pid", "IPv4", "IPv6", "cc", "place", "ASN", "tags", "uptime")
+    table = _table(escape(title), (*columns, "restarts"))
+    for vp in state.get("vps", []):
+        table.add_row(
+            *map(
+                escape,
+                (
+                    vp["name"],
+                    vp["state"],
+                    str(vp["pid"] or "-"),
+                    vp["ipv4"],
+                    vp["ipv6"],
+                    vp["cc"] or "",
+                    vp["place"] or "",
+                    str(vp["asn4"] or ""),
+                    ",".join(vp["tags"]),
+                    _age(vp["up_since"]),
+                    str(vp["restarts"]),
+                ),
+            )
+        )
+    ui.out.print(table)
+    targets = state.get("targets", [])
+    if targets:
+        t = _table("targets", ("target", "IPv4", "IPv6"))
+        for target in targets:
+            t.add_row(*map(escape, (target["name"], target["ipv4"], target["ipv6"])))
+        ui.out.print(t)
+    _print_links(state.get("links", []))
+    ssh = state.get("ssh")
+    if ssh:
+        ui.out.print(
+            f"controller host: ssh -F {ssh['config']} {ssh['alias']}"
+            f" ({ssh['user']}@{ssh['host']}:{ssh['port']}, mux {ssh['mux']});"
+            f" deploy with: scamperlab deploy --lab {name} SCRIPT {{mux}}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    for warning in state.get("warnings", []):
+        ui.warning(warning)
 
 
 def _print_links(links: list[dict[str, Any]]) -> None:
     """Each link and what applies its delay: the kernel's netem or scamperlab's holder."""
     if not links:
         return
-    table = Table(title="links")
-    for col in ("link", "delay", "jitter", "loss", "bandwidth", "mechanism"):
-        table.add_column(col)
+    table = _table("links", ("link", "delay", "jitter", "loss", "bandwidth", "mechanism"))
     for link in links:
         bandwidth = link.get("bandwidth_mbit")
         table.add_row(
-            link["link"],
+            escape(link["link"]),
             f"{link['delay_ms']:g} ms",
             f"{link['jitter_ms']:g} ms" if link["jitter_ms"] else "",
             f"{link['loss_pct']:g} %" if link["loss_pct"] else "",
             f"{bandwidth:g} Mbit/s" if bandwidth else "",
-            link["mechanism"],
+            escape(link["mechanism"]),
         )
-    out.print(table)
+    ui.out.print(table)
 
 
 # -- run / check -----------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from scamperlab.lab import Lab, lab_environment
+    """The command's own exit status; 125 when the lab failed; 126/127 when the command
+    could not be started (as a shell would say)."""
+    from scamperlab.lab.core import Lab
+    from scamperlab.lab.lifecycle import run_with_lab
 
-    command: list[str] = args.command
-    if not command:
-        raise ScamperlabError("nothing to run: scamperlab run TOPOLOGY -- COMMAND [ARGS...]")
-    lab = Lab.from_file(
-        args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
-    )
-    with _progress() as bar:
-        task = bar.add_task("starting", total=None)
-        lab.start(
-            progress=lambda p, d, t: bar.update(task, description=p, completed=d, total=t or None)
-        )
     try:
-        for warning in lab.warnings:
-            console.print(f"[yellow]warning:[/] {warning}")
-        argv = [part.replace("{mux}", str(lab.mux_path)) for part in command]
-        from scamperlab.shim import environment
-
-        try:
-            proc = subprocess.Popen(argv, env=environment(lab_environment(lab)))
-        except OSError as exc:
-            raise ScamperlabError(f"cannot run {argv[0]}: {exc.strerror}") from exc
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            proc.wait()
-            return 130
-    finally:
-        lab.stop()
+        lab = Lab.from_file(
+            args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
+        )
+        return run_with_lab(lab, args.command, starting=ui.start_progress, on_warning=ui.warning)
+    except CommandError as exc:
+        ui.error(str(exc))
+        return exc.status
+    except ScamperlabError as exc:
+        ui.error(str(exc))
+        return LAB_FAILED_EXIT
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -355,7 +227,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     topo = load_topology(args.topology)
     plan = make_plan(topo)
-    out.print(
+    ui.out.print(
         f"{args.topology}: ok - {len(topo.vps)} VPs, {len(topo.routers)} routers,"
         f" {len(topo.targets)} target(s), {len(plan.links)} links"
     )
@@ -397,7 +269,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise ScamperlabError(f"cannot write {args.output}: {exc.strerror}") from exc
-        console.print(
+        ui.err.print(
             f"{args.output}: {len(topo.vps)} VPs, {args.ases} ASes, {len(topo.routers)} routers,"
             f" {len(topo.targets)} targets, {len(topo.links)} router links"
         )
@@ -409,7 +281,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
     from scamperlab.topology.loader import load_topology
 
     draw_topology(load_topology(args.topology), args.output, title=args.title)
-    console.print(f"wrote {args.output}")
+    ui.err.print(f"wrote {args.output}")
     return 0
 
 
@@ -421,41 +293,48 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     ok = True
     try:
         install = find_scamper(args.scamper_prefix)
-        out.print(f"scamper {install.version} at {install.scamper}")
+        ui.out.print(f"scamper {install.version} at {install.scamper}")
         mux = "sc_remoted serves it (-M)" if install.remoted_has_mux else "served by scamperlab"
-        out.print(f"sc_remoted at {install.sc_remoted}; mux socket {mux}")
+        ui.out.print(f"sc_remoted at {install.sc_remoted}; mux socket {mux}")
     except ScamperlabError as exc:
-        out.print(f"[red]scamper:[/] {exc}")
+        ui.out.print(f"[red]scamper:[/] {escape(str(exc))}")
         ok = False
     try:
         check_host_tools()
-        out.print("root and mnexec: ok")
+        ui.out.print("root and mnexec: ok")
     except ScamperlabError as exc:
-        out.print(f"[red]host:[/] {exc}")
+        ui.out.print(f"[red]host:[/] {escape(str(exc))}")
         ok = False
     from scamperlab.shim import which_implementation
 
-    out.print(f"import scamper: {which_implementation()}")
+    ui.out.print(f"import scamper: {which_implementation()}")
     if kernel_has_netem():
-        out.print("link delay: netem (the kernel's sch_netem applies delay, jitter and loss)")
+        ui.out.print("link delay: netem (the kernel's sch_netem applies delay, jitter and loss)")
     elif (problem := fallback_problem()) is None:
-        out.print(
+        ui.out.print(
             "link delay: no sch_netem; scamperlab's userspace NFQUEUE holder applies"
             " delay, jitter and loss (docs/delay.md)"
         )
     else:
-        out.print(f"[red]link delay:[/] no sch_netem, and no userspace fallback: {problem}")
+        ui.out.print(
+            f"[red]link delay:[/] no sch_netem, and no userspace fallback: {escape(problem)}"
+        )
         ok = False
     return 0 if ok else 1
 
 
 def cmd_inventory(args: argparse.Namespace) -> int:
+    import yaml
+
     from scamperlab import inventory
 
     if args.to_topology:
-        import yaml
-
-        data = yaml.safe_load(Path(args.source).read_text()) or {}
+        try:
+            data = yaml.safe_load(Path(args.source).read_text()) or {}
+        except OSError as exc:
+            raise ScamperlabError(f"cannot read {args.source}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ScamperlabError(f"{args.source}: not valid YAML: {exc}") from None
         try:
             text = inventory.dump_topology(inventory.inventory_to_topology(data, args.name))
         except ValueError as exc:  # pydantic's ValidationError included
@@ -466,7 +345,10 @@ def cmd_inventory(args: argparse.Namespace) -> int:
         topo = inventory.topology_to_inventory(load_topology(args.source))
         text = inventory.dump_inventory(topo, args.source)
     if args.output:
-        Path(args.output).write_text(text)
+        try:
+            Path(args.output).write_text(text)
+        except OSError as exc:
+            raise ScamperlabError(f"cannot write {args.output}: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
     return 0
@@ -493,12 +375,6 @@ def build_parser() -> argparse.ArgumentParser:
     lab_opts(up)
     up.set_defaults(func=cmd_up)
 
-    daemon = sub.add_parser("_daemon", help=argparse.SUPPRESS)
-    daemon.add_argument("topology")
-    daemon.add_argument("--progress-fd", type=int, required=True)
-    lab_opts(daemon)
-    daemon.set_defaults(func=cmd_daemon)
-
     down = sub.add_parser("down", help="tear a running lab down")
     down.add_argument("name", nargs="?")
     down.set_defaults(func=cmd_down)
@@ -508,7 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
 
-    run = sub.add_parser("run", help="bring a lab up, run a command against it, tear it down")
+    run = sub.add_parser(
+        "run",
+        help="bring a lab up, run a command against it, tear it down",
+        epilog="exit status: the command's own; 125 if the lab failed (bad topology, start-up"
+        " failure); 126/127 if the command could not be run; 130 on Ctrl-C",
+    )
     run.add_argument("topology")
     lab_opts(run)
     run.add_argument(
@@ -587,13 +468,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_parser().error("'--' is only for 'scamperlab run|audit TOPOLOGY -- COMMAND'")
         else:
             args.command = [*args.command, *tail]
+    if args.cmd in ("run", "audit") and not args.command:
+        build_parser().error(f"nothing to run: scamperlab {args.cmd} TOPOLOGY -- COMMAND [ARGS...]")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s"
     )
     try:
         return int(args.func(args))
     except ScamperlabError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        ui.error(str(exc))
         return 1
     except KeyboardInterrupt:
         return 130

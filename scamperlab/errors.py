@@ -35,3 +35,15 @@ class LabStateError(ScamperlabError):
 
 class LabStartError(ScamperlabError):
     """The lab could not be brought up; everything it had made was removed."""
+
+
+class CommandError(ScamperlabError):
+    """A command to run against a lab could not be started (not found, not executable).
+
+    ``status`` is what a shell would exit with: 127 when the program is not
+    found, 126 when it cannot be executed.
+    """
+
+    def __init__(self, message: str, status: int) -> None:
+        self.status = status
+        super().__init__(message)

@@ -2,7 +2,7 @@
 
 Loaded by pytest through the ``pytest11`` entry point wherever scamperlab
 is installed. It costs nothing until a test asks for a lab: fixtures import
-the lab (and Mininet) lazily, so suites that never use them are unaffected.
+the lab lazily, so suites that never use them are unaffected.
 
 Labs are expensive (a second or more each) and measurement tests mostly only
 read them, so a lab is shared by every test that asks for the same topology
@@ -10,7 +10,7 @@ with the same scope, and every fault a test injects is undone before the
 next test gets the lab. Each lab is named after this process's PID (and the
 xdist worker), so concurrent runs and xdist workers never clash.
 
-Where a lab cannot be built (not root, no Mininet, no scamper), tests that
+Where a lab cannot be built (not root, no ``mnexec``, no scamper), tests that
 use these fixtures are skipped with the reason, unless ``--scamperlab-require``
 (or ``SCAMPERLAB_REQUIRE_LAB=1``) turns that into a failure, as CI should.
 """
@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from scamperlab.lab import Lab, LabNode, LabVp
+    from scamperlab.lab.core import Lab
+    from scamperlab.lab.views import LabNode, LabVp
 
 SCOPES = ("session", "module", "function")
 BUILTIN_TOPOLOGIES = Path(__file__).resolve().parent / "data" / "topologies"
@@ -149,7 +150,7 @@ class LabPool:
         return bool(flag) or os.environ.get("SCAMPERLAB_REQUIRE_LAB") == "1"
 
     def state_root(self) -> Path:
-        from scamperlab.state import state_root
+        from scamperlab.lab.state import state_root
 
         chosen = self.config.getoption("scamperlab_state_dir") or self.config.getini(
             "scamperlab_state_dir"
@@ -217,7 +218,7 @@ class LabPool:
         lab = self.labs.get((topology, key))
         if lab is not None:
             return lab
-        from scamperlab.lab import Lab
+        from scamperlab.lab.core import Lab
 
         self._sweep()
         lab = Lab.from_file(topology, name=self._name(), state_dir=self.state_root())
@@ -253,7 +254,7 @@ class LabPool:
         if self._swept:
             return
         self._swept = True
-        from scamperlab.state import cleanup_stale, is_running, list_labs, process_starttime
+        from scamperlab.lab.state import cleanup_stale, is_running, list_labs, process_starttime
 
         root = self.state_root()
         if not root.exists():
@@ -267,14 +268,12 @@ class LabPool:
 
 
 def _missing_prerequisite() -> str | None:
-    try:
-        from scamperlab.processes.binaries import check_host_tools, find_scamper
+    """Root, ``mnexec``, ``ip`` and ``tc`` (all from apt), and scamper: what a lab needs."""
+    from scamperlab.processes.binaries import check_host_tools, find_scamper
 
+    try:
         check_host_tools()
         find_scamper()
-        import mininet.node  # noqa: F401
-    except ImportError as exc:
-        return f"the Python package {exc.name or 'mininet'} is not importable ({exc})"
     except Exception as exc:  # MissingDependencyError: its message says what to install
         return str(exc)
     return None

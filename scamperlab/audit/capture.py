@@ -30,11 +30,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from scamperlab.errors import LabStateError, MissingDependencyError, ScamperlabError
+from scamperlab.errors import MissingDependencyError, ScamperlabError
 
 if TYPE_CHECKING:
     from scamperlab.audit.analyse import SentPacket
-    from scamperlab.lab import Lab
+    from scamperlab.lab.core import Lab
 
 # Enough for every header scamper writes and a DNS question; lengths come from the wire.
 SNAPLEN = 512
@@ -104,9 +104,7 @@ class Capture:
 
     def start(self, timeout: float = 10.0) -> None:
         """Start one tcpdump per measurement interface; return once all are listening."""
-        net = self.lab.net
-        if net is None:
-            raise LabStateError(f"lab {self.lab.name!r} is not running: nothing to capture")
+        net = self.lab.net  # LabStateError if the lab is not running: nothing to capture
         tcpdump = shutil.which("tcpdump")
         if tcpdump is None:
             raise MissingDependencyError("tcpdump is needed for audits: apt-get install tcpdump")

@@ -21,7 +21,7 @@ from scamperlab.audit.policy import Policy, load_policy
 from scamperlab.audit.report import AuditReport, plot
 
 if TYPE_CHECKING:
-    from scamperlab.lab import Lab
+    from scamperlab.lab.core import Lab
 
 
 class AuditSession:
@@ -56,8 +56,15 @@ class AuditSession:
 
     def stop(self, analyse: bool = True) -> AuditReport | None:
         """Stop capturing; then, if ``analyse``, build the report and write its files."""
+        if analyse:
+            return self.finish()
         self.capture.stop()
-        if analyse and self.report is None:
+        return self.report
+
+    def finish(self) -> AuditReport:
+        """Stop capturing, build the report (once) and write its files."""
+        self.capture.stop()
+        if self.report is None:
             self.report = self._analyse()
         return self.report
 

@@ -12,6 +12,7 @@ The pieces are small on purpose, one concern each:
   against a ``scamper`` module version and Ark's installed modules;
 - :mod:`~scamperlab.deploy.command`: ``scamperlab deploy`` and
   ``scamperlab check SCRIPT`` put together;
-- :mod:`~scamperlab.deploy.labsshd`: the lab's own "Ark controller" host, a
-  real OpenSSH server, so the above is tested end to end on one machine.
+- the lab's own "Ark controller" host, a real OpenSSH server, is part of the
+  lab (:mod:`scamperlab.lab.sshd`), so the above is tested end to end on one
+  machine.
 """

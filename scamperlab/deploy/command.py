@@ -65,7 +65,7 @@ def cmd_check_script(script: str, version: str | None) -> int:
 
 def _lab_host(lab: str) -> tuple[str, str]:
     """(config file, host alias) of a running lab's controller host."""
-    from scamperlab.state import check_lab_name, read_state
+    from scamperlab.lab.state import check_lab_name, read_state
 
     state = read_state(check_lab_name(lab))
     if state is None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from scamperlab.lab import Lab
+from scamperlab.lab.state import cleanup_stale, is_running, kill_process, list_labs, read_state
 from scamperlab.processes.binaries import find_scamper
 from scamperlab.scamper.versions import FEATURES
-from scamperlab.state import cleanup_stale, is_running, kill_process, list_labs, read_state
 
 ROOT = Path(__file__).resolve().parents[2]
 ARK_MINI = ROOT / "topologies" / "ark-mini.yaml"

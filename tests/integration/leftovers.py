@@ -21,7 +21,7 @@ def host_mounts() -> set[str]:
 
 
 def alive(pid: int, starttime: int | None) -> bool:
-    from scamperlab.state import process_starttime
+    from scamperlab.lab.state import process_starttime
 
     current = process_starttime(pid)
     if current is None or current != starttime:

@@ -21,8 +21,8 @@ import pytest
 
 from scamperlab.audit import Capture, audit
 from scamperlab.lab import Lab
+from scamperlab.lab.state import read_state
 from scamperlab.scamper import ScamperCtrl, ScamperPing, ScamperTrace
-from scamperlab.state import read_state
 from tests.integration.conftest import ROOT, TINY
 from tests.integration.leftovers import alive
 
@@ -314,3 +314,24 @@ def test_the_documented_audit_passes_and_counts_what_the_script_counted(
     assert pings == 14 * 2 * 3
     manifest = (out / "manifest.txt").read_text()
     assert f"ping: ICMP echo to 2 destinations (198.51.100.53, 203.0.113.80), {pings}" in manifest
+
+
+def test_cli_audit_json_keeps_the_command_s_output_off_the_report(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    """``audit --json | jq`` works: stdout is the report alone, the script's lines on stderr."""
+    script = tmp_path / "pings.py"
+    script.write_text(SCRIPT)
+    env = dict(os.environ, SCAMPERLAB_STATE_DIR=str(state_dir))
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scamperlab.cli", "audit", str(TINY), "--name", "audjson",
+         "--json", "--no-plot", "--out", str(tmp_path / "out"),
+         "--", sys.executable, str(script), "{mux}", TARGET, "1"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["totals"]["by_measurement"] == {"ping": 3}
+    assert "3 pings" in proc.stderr and "3 pings" not in proc.stdout
+    assert not (state_dir / "audjson").exists()

@@ -25,7 +25,7 @@ from scamperlab.emulation.selfcheck import link_name, loss_bounds, round_trip_lo
 from scamperlab.emulation.shaping import kernel_has_netem
 from scamperlab.errors import LabStartError
 from scamperlab.lab import Lab
-from scamperlab.state import process_starttime
+from scamperlab.lab.state import process_starttime
 from scamperlab.topology.model import LinkParams
 from scamperlab.topology.plan import link_between, path_between
 from tests.integration.conftest import ROOT
@@ -108,7 +108,6 @@ def test_mechanism_is_named_for_every_link(delay_lab: Lab, state_dir: Path) -> N
 
 
 def test_set_link_params_changes_delay_while_running(delay_lab: Lab) -> None:
-    assert delay_lab.net is not None
     before = link_between(delay_lab.plan, "core-a", "core-b").params
     try:
         kind = delay_lab.net.set_link_params(
@@ -125,7 +124,7 @@ def test_set_link_params_changes_delay_while_running(delay_lab: Lab) -> None:
 
 @pytest.mark.skipif(MECHANISM == "netem", reason="netem has no daemon to die")
 def test_dead_daemon_fails_open_visibly_then_comes_back(delay_lab: Lab) -> None:
-    assert delay_lab.net is not None and delay_lab.net.delayd is not None
+    assert delay_lab.net.delayd is not None
     daemon = delay_lab.net.delayd
     old_pid = daemon.pid
     assert old_pid is not None and old_pid in delay_lab.state.processes

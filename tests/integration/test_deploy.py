@@ -61,7 +61,6 @@ def ssh_lab(state_dir: Path) -> Iterator[Lab]:
     before = root_links()
     lab = Lab.from_file(ARK_MINI, name="depl", state_dir=state_dir, ssh=True)
     lab.start()
-    assert lab.net is not None
     snap = Snapshot(
         namespaces=set(lab.net.namespace_ids().values()),
         processes={p.pid: p.starttime for p in lab.state.processes.values()},
@@ -222,10 +221,9 @@ def test_uploads_modules_and_data_and_fetches_outputs(
     assert done.stdout == "mux is /run/ark/mux\n"
     assert (into / "results" / "out.txt").read_text() == f"{WWW} {FAR}\n"
     # The temporary directory on the far side is gone.
-    assert ssh_lab.net is not None and ssh_lab._sshd is not None
-    assert ssh_lab._sshd._proc is not None
+    sshd = next(p.pid for p in ssh_lab.state.processes.values() if p.kind == "sshd")
     listing = subprocess.run(
-        ["nsenter", "-t", str(ssh_lab._sshd._proc.pid), "-m", "ls", "/tmp"],
+        ["nsenter", "-t", str(sshd), "-m", "ls", "/tmp"],
         capture_output=True,
         text=True,
         check=True,
@@ -426,7 +424,6 @@ def test_remote_crash_gives_its_status(ssh_lab: Lab, state_dir: Path, tmp_path: 
 
 
 def _controller_processes(lab: Lab) -> list[str]:
-    assert lab.net is not None
     namespace = lab.net.namespace_ids()["controller"]
     found = []
     for pid in processes_in({namespace}):

@@ -18,14 +18,13 @@ import pytest
 
 from scamperlab.errors import LabStateError
 from scamperlab.lab import Lab
-from scamperlab.state import process_starttime
+from scamperlab.lab.state import process_starttime
 from tests.integration.conftest import TINY
 from tests.integration.leftovers import Snapshot, processes_in, root_links
 from tests.integration.muxclient import RawMux, parse_channel_text
 
 
 def snapshot(lab: Lab, links_before: set[str]) -> Snapshot:
-    assert lab.net is not None
     return Snapshot(
         namespaces=set(lab.net.namespace_ids().values()),
         processes={p.pid: p.starttime for p in lab.state.processes.values()},
@@ -123,7 +122,7 @@ def test_vp_that_never_reaches_sc_remoted_is_restarted(state_dir: Path) -> None:
                 lab.node("vp3.test").ipv4.exploded,
             ],
         )
-        wait_for(lambda: "vp3.test" in lab._present, timeout=60, what="vp3 back on the mux")
+        wait_for(lambda: "vp3.test" in lab.present_vps, timeout=60, what="vp3 back on the mux")
 
 
 def test_same_lab_name_twice_is_refused_and_another_name_works(state_dir: Path) -> None:
@@ -250,6 +249,23 @@ def test_up_after_a_crash_cleans_stale_state(state_dir: Path) -> None:
     assert not (state_dir / "crash").exists()
 
 
+def test_run_exits_125_when_the_lab_fails_and_leaves_the_running_one_alone(
+    state_dir: Path,
+) -> None:
+    with Lab.from_file(TINY, name="busy", state_dir=state_dir) as busy:
+        proc = _cli("run", str(TINY), "--name", "busy", "--", "true", state_dir=state_dir)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 125, err
+        assert "already running" in err
+        assert busy.mux_path.is_socket()
+        missing = _cli("run", str(TINY), "--name", "nocmd", "--", "no-such-program-here",
+                       state_dir=state_dir)  # fmt: skip
+        _, err = missing.communicate(timeout=120)
+        assert missing.returncode == 127, err
+        assert "cannot run no-such-program-here" in err
+        assert not (state_dir / "nocmd").exists()
+
+
 def test_run_substitutes_the_mux_and_returns_the_command_status(state_dir: Path) -> None:
     script = 'test -S {mux} && test "$SCAMPERLAB_MUX" = {mux} && exit 7'
     proc = _cli("run", str(TINY), "--name", "runst", "--", "sh", "-c", script, state_dir=state_dir)
@@ -266,7 +282,6 @@ def test_lab_namespaces_cannot_reach_the_host(ark_lab: Lab) -> None:
         if " lo " not in line and "scope global" in line
     ]
     assert host_addrs, "the host has no global address to test against"
-    assert ark_lab.net is not None
     for node in [*ark_lab.net.hosts]:
         for addr in host_addrs:
             flag = "-6" if ":" in addr else "-4"

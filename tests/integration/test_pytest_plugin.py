@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from scamperlab.state import process_starttime
+from scamperlab.lab.state import process_starttime
 from tests.integration.conftest import ROOT, TINY
 from tests.integration.leftovers import Snapshot, describe, processes_in, root_links
 
@@ -37,7 +37,7 @@ import pytest
 
 
 def _record(item, lab, when):
-    if lab is None or lab.net is None:
+    if lab is None or not lab.running:
         return
     row = {
         "test": item.nodeid.split("::")[-1],

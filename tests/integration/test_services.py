@@ -22,8 +22,8 @@ import pytest
 
 from scamperlab.errors import LabStartError
 from scamperlab.lab import Lab
+from scamperlab.lab.state import process_starttime
 from scamperlab.scamper import ScamperCtrl, ScamperInstError
-from scamperlab.state import process_starttime
 from tests.integration.conftest import ROOT
 from tests.integration.leftovers import Snapshot, host_mounts, root_links
 
@@ -71,7 +71,7 @@ def test_each_vp_sees_its_own_resolv_conf(dns_lab: Lab) -> None:
         assert servers[0] == resolver, text
         # The VP's scamper (which chroots once started) lives in that mount namespace.
         pid = dns_lab.vp_pid(vp)
-        assert pid is not None and dns_lab.net is not None
+        assert pid is not None
         shell = dns_lab.net.pid(vp)
         assert os.stat(f"/proc/{pid}/ns/mnt").st_ino == os.stat(f"/proc/{shell}/ns/mnt").st_ino
         assert Path(f"/proc/{shell}/root/etc/resolv.conf").read_text() == text
@@ -205,7 +205,6 @@ def test_servers_are_tracked_processes_in_targets(dns_lab: Lab) -> None:
         ("udp-echo", "ns-ap"),
     ]:
         assert entry in tracked
-    assert dns_lab.net is not None
     targets = dns_lab.net.namespace_ids()
     for proc in dns_lab.state.processes.values():
         if proc.kind in ("nsd", "unbound", "nginx", "udp-echo"):
@@ -216,7 +215,6 @@ def test_down_leaves_nothing(state_dir: Path) -> None:
     links, mounts = root_links(), host_mounts()
     lab = Lab.from_file(DNS_YAML, name="svcgone", state_dir=state_dir)
     lab.start()
-    assert lab.net is not None
     snap = Snapshot(
         namespaces=set(lab.net.namespace_ids().values()),
         processes={p.pid: p.starttime for p in lab.state.processes.values()},
@@ -244,7 +242,7 @@ def test_a_server_that_fails_names_itself_and_its_log(
     message = str(info.value)
     assert "http and https service on web-eu (nginx)" in message
     assert "cannot load certificate" in message and "error.log" in message
-    assert lab.services is None and lab.net is None
+    assert not lab.running
     Snapshot(set(), {}, state_dir / "svcfail", links, mounts).assert_gone()
 
 

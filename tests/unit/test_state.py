@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from scamperlab.errors import LabStateError
-from scamperlab.state import LabState, cleanup_stale, is_running, kill_process, process_starttime
+from scamperlab.lab.state import (
+    LabState,
+    cleanup_stale,
+    is_running,
+    kill_process,
+    process_starttime,
+)
 
 
 def test_kill_process_only_kills_the_process_it_was_given() -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 import socket
@@ -42,8 +43,8 @@ from pathlib import Path
 
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError, MissingDependencyError
-from scamperlab.loopthread import LoopThread
-from scamperlab.state import LabState, kill_process, process_starttime
+from scamperlab.lab.loopthread import LoopThread
+from scamperlab.lab.state import LabState, kill_process, process_starttime
 
 ARK_MUX = "/run/ark/mux"
 INNER_PORT = 22
@@ -88,9 +89,6 @@ class SshEndpoint:
     identity: str
     known_hosts: str
     mux: str = ARK_MUX
-
-    def ssh_command(self) -> str:
-        return f"ssh -F {self.config} {self.alias}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -206,15 +204,14 @@ class LabSshd:
 
     def start(self) -> SshEndpoint:
         sshd = shutil.which("sshd", path="/usr/sbin:/usr/local/sbin:" + os.environ.get("PATH", ""))
-        for tool, found in (("sshd", sshd), ("ssh-keygen", shutil.which("ssh-keygen"))):
-            if found is None:
-                raise MissingDependencyError(
-                    f"the lab's controller host needs {tool}: apt-get install openssh-server"
-                )
+        if sshd is None or shutil.which("ssh-keygen") is None:
+            tool = "sshd" if sshd is None else "ssh-keygen"
+            raise MissingDependencyError(
+                f"the lab's controller host needs {tool}: apt-get install openssh-server"
+            )
         for tool in ("unshare", "mount"):
             if shutil.which(tool) is None:
                 raise MissingDependencyError(f"{tool} is missing: apt-get install util-linux mount")
-        assert sshd is not None
         self.dir.mkdir(mode=0o700)
         _keygen(self.dir / "host_ed25519", f"scamperlab lab {self.state.name} host key")
         _keygen(self.dir / "id_ed25519", f"scamperlab lab {self.state.name} user key")
@@ -223,35 +220,34 @@ class LabSshd:
         (self.dir / "sshd_config").write_text(_sshd_config(bool(binds)))
         (self.dir / "run").mkdir()
 
-        self._ns_fd = os.open(f"/proc/{self.net.pid(CONTROLLER)}/ns/net", os.O_RDONLY)
+        self._ns_fd = ns_fd = os.open(f"/proc/{self.net.pid(CONTROLLER)}/ns/net", os.O_RDONLY)
         argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", _MOUNT_SCRIPT, "sh"]
         argv += [str(self.dir / "run"), str(self.dir), str(self.mux_path), sshd]
         for src, dst in binds:
             argv += [src, dst]
         log = open(self.state.path("logs", "sshd.log"), "ab")  # noqa: SIM115 (child keeps it)
         try:
-            self._proc = self.net.popen(
+            self._proc = proc = self.net.popen(
                 CONTROLLER, argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
         finally:
             log.close()
-        self._starttime = process_starttime(self._proc.pid)
-        self.state.track("sshd", CONTROLLER, self._proc.pid)
-        self._wait_listening()
-        port = self.loop.call(self._serve())
+        self._starttime = process_starttime(proc.pid)
+        self.state.track("sshd", CONTROLLER, proc.pid)
+        self._wait_listening(proc, ns_fd)
+        port = self.loop.call(self._serve(ns_fd))
         return self._write_client_files(port)
 
-    def _wait_listening(self) -> None:
-        assert self._proc is not None and self._ns_fd is not None
+    def _wait_listening(self, proc: subprocess.Popen[bytes], ns_fd: int) -> None:
         deadline = time.monotonic() + 15.0
         while True:
-            if self._proc.poll() is not None:
+            if proc.poll() is not None:
                 raise LabStartError(
-                    f"the controller's sshd exited with status {self._proc.returncode}: "
+                    f"the controller's sshd exited with status {proc.returncode}: "
                     + self._log_tail()
                 )
             try:
-                with connect_in_netns(self._ns_fd, INNER_PORT, timeout=2.0) as probe:
+                with connect_in_netns(ns_fd, INNER_PORT, timeout=2.0) as probe:
                     probe.settimeout(2.0)
                     if probe.recv(64).startswith(b"SSH-"):
                         return
@@ -298,16 +294,19 @@ class LabSshd:
 
     # -- the loopback relay -------------------------------------------------------
 
-    async def _serve(self) -> int:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+    async def _serve(self, ns_fd: int) -> int:
+        self._server = await asyncio.start_server(
+            functools.partial(self._relay, ns_fd), "127.0.0.1", 0
+        )
         return int(self._server.sockets[0].getsockname()[1])
 
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        assert self._ns_fd is not None
+    async def _relay(
+        self, ns_fd: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self._conns.add(writer)
         inner_writer: asyncio.StreamWriter | None = None
         try:
-            sock = await asyncio.to_thread(connect_in_netns, self._ns_fd, INNER_PORT)
+            sock = await asyncio.to_thread(connect_in_netns, ns_fd, INNER_PORT)
             inner_reader, inner_writer = await asyncio.open_connection(sock=sock)
             self._conns.add(inner_writer)
             await asyncio.gather(_pipe(reader, inner_writer), _pipe(inner_reader, writer))

@@ -1,0 +1,106 @@
+"""Which VPs are on the mux: watching sc_remoted's socket directory.
+
+sc_remoted makes one unix socket per connected VP and has no other way to
+tell anyone about VPs; :class:`Presence` turns that directory into the set of
+present VPs, feeds the VP supervisor (which restarts a VP that never shows
+up) and scamperlab's mux registry (which announces and withdraws VPs), and
+lets the lab's callers wait for a VP to come or go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from scamperlab.mux.registry import VpRegistry
+from scamperlab.processes.remoted import scan_vp_sockets
+from scamperlab.processes.vantage import VpSupervisor
+
+# Seconds between two scans of the socket directory.
+SCAN_INTERVAL = 0.2
+
+
+class Presence:
+    """The VPs present on sc_remoted, kept current by :meth:`watch` on the lab's loop."""
+
+    def __init__(
+        self,
+        socket_dir: Path,
+        supervisor: VpSupervisor,
+        registry: VpRegistry | None,
+        on_change: Callable[[], None],
+    ) -> None:
+        self.socket_dir = socket_dir
+        self.supervisor = supervisor
+        self.registry = registry  # None where sc_remoted serves the mux itself
+        self.on_change = on_change
+        self._present: frozenset[str] = frozenset()
+        self._changed = threading.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def present(self) -> frozenset[str]:
+        return self._present
+
+    def wait_for(
+        self,
+        done: Callable[[frozenset[str]], bool],
+        timeout: float,
+        tick: Callable[[frozenset[str]], None] = lambda _present: None,
+    ) -> bool:
+        """Wait until ``done(present)``; False after ``timeout`` s. ``tick`` sees each change."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not done(self._present):
+                tick(self._present)
+                if time.monotonic() > deadline:
+                    return False
+                self._changed.wait(0.5)
+        return True
+
+    def start(self) -> None:
+        """Start watching (called in the loop's thread)."""
+        self._task = asyncio.create_task(self.watch())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def watch(self) -> None:
+        # inotify is not in the standard library: a listdir five times a second
+        # costs nothing at 1,000 VPs.
+        while True:
+            self._scan()
+            await asyncio.sleep(SCAN_INTERVAL)
+
+    def _scan(self) -> None:
+        by_name: dict[str, set[Path]] = {}
+        address: dict[Path, str] = {}
+        for sock in scan_vp_sockets(self.socket_dir):
+            if sock.monitor is None:
+                continue
+            by_name.setdefault(sock.monitor, set()).add(sock.path)
+            address[sock.path] = sock.address
+        present = frozenset(self.supervisor.check(by_name))
+        if self.registry is not None:
+            announce = {}
+            for name in by_name:
+                # Announce the current scamper's socket (a name unknown to the
+                # supervisor is announced as it is).
+                fresh = self.supervisor.fresh_sockets(name)
+                if fresh:
+                    path = max(fresh, key=lambda p: p.stat().st_mtime if p.exists() else 0)
+                    announce[name] = (path, address[path])
+            self.registry.sync(announce)
+        if present != self._present:
+            with self._changed:
+                self._present = present
+                self._changed.notify_all()
+            self.on_change()
