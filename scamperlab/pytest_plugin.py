@@ -272,9 +272,6 @@ def _missing_prerequisite() -> str | None:
 
         check_host_tools()
         find_scamper()
-        import mininet.node  # noqa: F401
-    except ImportError as exc:
-        return f"the Python package {exc.name or 'mininet'} is not importable ({exc})"
     except Exception as exc:  # MissingDependencyError: its message says what to install
         return str(exc)
     return None
