@@ -9,7 +9,7 @@ bash ci/install.sh
 echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples ci
 echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples ci
 echo "== mypy --strict";       .venv/bin/mypy scamperlab
-echo "== lint-imports";        .venv/bin/lint-imports  # the layers of docs/architecture.md
+echo "== lint-imports";        .venv/bin/lint-imports --no-logo  # the layers of docs/architecture.md
 echo "== vulture";             .venv/bin/vulture  # dead code; see [tool.vulture] in pyproject.toml
 export NO_MKDOCS_2_WARNING=1
 site=$(mktemp -d)

@@ -53,7 +53,8 @@ class MissingExtraError(ScamperlabError):
         self.module = module
         self.extra = extra
         super().__init__(
-            f"{feature} needs {module}, which is not installed: pip install 'scamperlab[{extra}]'"
+            f"{feature} needs {module} (the {extra!r} extra), which is not installed:"
+            f" pip install 'scamperlab[{extra}]'"
         )
 
 
