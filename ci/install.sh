@@ -2,7 +2,8 @@
 # Install everything scamperlab needs on a fresh Debian/Ubuntu machine, as root:
 # Debian's scamper and Mininet (for mnexec), iproute2, iptables (the delay fallback
 # without sch_netem), tcpdump (audits), and a virtualenv in .venv
-# with scamperlab and its test/dev/docs extras. Safe to run again.
+# with scamperlab, every optional feature (all: draw, audit, deploy) and the
+# test/dev/docs/ansible extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,5 +53,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e '.[test,dev,docs,ansible]'
+.venv/bin/pip install -q -e '.[all,test,dev,docs,ansible]'
 echo "scamperlab installed in $(pwd)/.venv ($(.venv/bin/python --version))"

@@ -5,8 +5,12 @@
 What a user gets from ``pip install scamperlab`` must work without this
 checkout: the package imports, ``scamperlab --version`` runs, the pytest
 plugin is registered through its entry point, and the built-in topology is
-a real file inside the package. Run by tox's ``packaging`` environment and
-by the test suite. Needs the package registry (build backend, dependencies).
+a real file inside the package. The wheel is installed without extras, as
+most users will: none of the optional packages comes along, the scamper
+module and the plugin work all the same, and the commands that need an
+extra (draw, audit, deploy) name it and fail. Run by tox's ``packaging``
+environment and by the test suite. Needs the package registry (build
+backend, dependencies; pip's cache makes it quick after the first time).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The packages of the extras (and PyPI's mininet, which nothing but a benchmark needs).
+OPTIONAL = ("matplotlib", "scapy", "paramiko", "mininet")
 
 
 def run(argv: list[str], cwd: Path) -> str:
@@ -75,6 +81,36 @@ def check(work: Path) -> None:
     help_text = run([str(python), "-m", "pytest", "--help"], work)
     assert "--scamperlab-topology" in help_text, "the pytest plugin is not registered"
     print("pytest plugin: registered through the pytest11 entry point")
+
+    check_without_extras(python, bindir / "scamperlab", builtin, work)
+
+
+def check_without_extras(python: Path, scamperlab: Path, topology: Path, work: Path) -> None:
+    """The core works without any extra; each optional command names its extra and fails."""
+    probe = f"import importlib.util as u; print([m for m in {OPTIONAL!r} if u.find_spec(m)])"
+    present = run([str(python), "-c", probe], work).strip()
+    assert present == "[]", f"installed without extras, yet these came along: {present}"
+    run([str(python), "-c", "from scamperlab.scamper import ScamperCtrl, ScamperFile"], work)
+    print(f"without extras: none of {', '.join(OPTIONAL)}; scamperlab.scamper imports")
+
+    script = work / "survey.py"
+    script.write_text("from scamper import ScamperCtrl\n\nprint(ScamperCtrl)\n")
+    run([str(scamperlab), "check", str(script)], work)  # a static check: no paramiko needed
+    for extra, args in (
+        ("draw", ["draw", str(topology), "-o", str(work / "topology.png")]),
+        ("audit", ["audit", str(topology), "--", "true"]),
+        ("deploy", ["deploy", str(script), "--host", "ark.invalid"]),
+    ):
+        done = subprocess.run(
+            [str(scamperlab), *args], cwd=work, capture_output=True, text=True, check=False
+        )
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode != 0, f"scamperlab {extra} without its extra exited 0: {said}"
+        # "pip install 'scamperlab" without "[extra]": the CLI prints errors as rich
+        # markup, which takes "[draw]" for a style until cli.py escapes the message.
+        assert f"(the '{extra}' extra)" in said and "pip install 'scamperlab" in said, said
+        assert "Traceback" not in said, said
+        print(f"scamperlab {extra} without its extra: exit {done.returncode}, {said}")
 
 
 def main() -> int:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is needed, then run every check CI runs: formatting, lint, types,
-# the docs build and the whole test suite (integration tests included, as root).
+# the import layers, dead code, the docs build and the whole test suite
+# (integration tests included, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/install.sh
@@ -8,6 +9,8 @@ bash ci/install.sh
 echo "== ruff format --check"; .venv/bin/ruff format --check scamperlab tests benchmarks examples ci
 echo "== ruff check";          .venv/bin/ruff check scamperlab tests benchmarks examples ci
 echo "== mypy --strict";       .venv/bin/mypy scamperlab
+echo "== lint-imports";        .venv/bin/lint-imports --no-logo  # the layers of docs/architecture.md
+echo "== vulture";             .venv/bin/vulture  # dead code; see [tool.vulture] in pyproject.toml
 export NO_MKDOCS_2_WARNING=1
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT

@@ -7,6 +7,9 @@ CLI can print it without a traceback.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class ScamperlabError(Exception):
     """Base class for errors that are reported to the user without a traceback."""
@@ -47,3 +50,35 @@ class CommandError(ScamperlabError):
     def __init__(self, message: str, status: int) -> None:
         self.status = status
         super().__init__(message)
+
+
+class MissingExtraError(ScamperlabError):
+    """An optional feature's Python package is not installed; names the extra that brings it.
+
+    ``pip install scamperlab`` installs what the lab, the scamper module and the
+    pytest plugin need; drawing, audits and deploying each need a package of their
+    own, installed with an extra (``scamperlab[draw]``, ``[audit]``, ``[deploy]``).
+    """
+
+    def __init__(self, feature: str, module: str, extra: str) -> None:
+        self.feature = feature
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module} (the {extra!r} extra), which is not installed:"
+            f" pip install 'scamperlab[{extra}]'"
+        )
+
+
+@contextlib.contextmanager
+def needs_extra(extra: str, feature: str) -> Iterator[None]:
+    """Around the imports of an optional package: a missing one raises :class:`MissingExtraError`.
+
+    Used at the top of the modules that need the package, so the error comes when a
+    command starts, before a lab is built, instead of as a traceback halfway through.
+    """
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or str(exc)).partition(".")[0]
+        raise MissingExtraError(feature, missing, extra) from exc

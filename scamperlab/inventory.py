@@ -7,6 +7,9 @@ same ``ScamperVp`` attributes. The topology file stays the single source:
 host's ``ansible_host``), and ``--to-topology`` turns a fleet's inventory
 into a lab whose VPs mirror it (on a one-router topology, since an inventory
 says nothing about the network between VPs).
+
+May import: ``scamperlab.lab`` and every layer below it (it needs only the
+topology model). Not ``audit`` or ``deploy``, nor the CLI above it.
 """
 
 from __future__ import annotations

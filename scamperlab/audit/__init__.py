@@ -16,6 +16,10 @@ For a test harness that only wants the packets (the pytest plugin's hook)::
     packets = cap.sent("vp1.test")      # list[SentPacket], classified
 
 and :func:`sent_packets` reads any pcap an audit wrote. See ``docs/audit.md``.
+
+Needs the ``audit`` extra (scapy; matplotlib for the rate plot). May import:
+``scamperlab.lab`` and every layer below it. Not ``deploy`` or ``inventory``
+(its siblings), nor the CLI or the pytest plugin, which sit above it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ audit must hold even for traffic scamper did not mean to send. The rules
   received, and a source address that is not the VP's cannot be scamper's:
   these, and any other protocol, are reported as *not attributable*.
 
-scapy is imported on first use: the CLI must start fast when no audit runs.
+scapy comes with the ``audit`` extra; without it, importing this module (which
+every audit does before it builds a lab) raises an error that says how to install it.
+The CLI imports it only when an audit runs, so other commands start fast.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from scamperlab.errors import needs_extra
+
+with needs_extra("audit", "scamperlab audit"):
+    from scapy.layers.inet import ICMP, IP, TCP, UDP
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import ARP, Ether
+    from scapy.utils import RawPcapReader
 
 # Measurement types, in the order reports list them.
 MEASUREMENTS = ("ping", "trace", "dns", "http", "udp", "tcp")
@@ -39,7 +49,6 @@ UNATTRIBUTED = {
     "foreign-source": "source address is not the VP's measurement address",
     "other": "a protocol scamper does not measure with",
 }
-PROTOCOLS = ("icmp", "icmpv6", "udp", "tcp", "arp", "other")
 
 _ICMP4_QUERIES = {
     8: "echo-request",
@@ -62,7 +71,7 @@ class SentPacket:
     frame: int  # 1-based position in the VP's pcap, as Wireshark numbers frames
     time: float  # seconds since the epoch
     length: int  # bytes on the wire, Ethernet header included
-    protocol: str  # one of PROTOCOLS
+    protocol: str  # icmp, icmpv6, udp, tcp, arp or other
     src: str | None
     dst: str | None
     ttl: int | None  # hop limit for IPv6
@@ -109,10 +118,6 @@ class SentPacket:
 
 
 def _dissect(frame: int, data: bytes, when: float, wirelen: int, interface: str) -> SentPacket:
-    from scapy.layers.inet import ICMP, IP, TCP, UDP
-    from scapy.layers.inet6 import IPv6
-    from scapy.layers.l2 import ARP, Ether
-
     pkt = Ether(data)
     base: dict[str, Any] = {"frame": frame, "time": when, "length": wirelen, "interface": interface}
     if pkt.haslayer(ARP):
@@ -217,8 +222,6 @@ def classify(packets: Sequence[SentPacket], own: Iterable[str]) -> list[SentPack
 
 def read_pcap(path: str | Path, interface: str = "") -> list[SentPacket]:
     """Every packet of a pcap, dissected but not yet classified."""
-    from scapy.utils import RawPcapReader
-
     packets: list[SentPacket] = []
     with RawPcapReader(str(path)) as reader:
         for frame, (data, meta) in enumerate(reader, start=1):

@@ -27,10 +27,12 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from scamperlab.errors import MissingDependencyError, ScamperlabError
+from scamperlab.errors import LabStateError, MissingDependencyError, ScamperlabError, needs_extra
+
+with needs_extra("audit", "scamperlab audit"):
+    from scapy.utils import PcapWriter, rdpcap
 
 if TYPE_CHECKING:
     from scamperlab.audit.analyse import SentPacket
@@ -97,9 +99,7 @@ class Capture:
         self.start()
         return self
 
-    def __exit__(
-        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.stop()
 
     def start(self, timeout: float = 10.0) -> None:
@@ -215,8 +215,6 @@ class Capture:
 
 def _merge(parts: list[Path], target: Path) -> Path:
     """One time-ordered pcap from a VP's per-interface captures."""
-    from scapy.utils import PcapWriter, rdpcap
-
     packets = sorted((p for part in parts for p in rdpcap(str(part))), key=lambda p: p.time)
     with PcapWriter(str(target), linktype=1, sync=True) as writer:
         for packet in packets:

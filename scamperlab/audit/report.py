@@ -1,8 +1,9 @@
 """An audit's results in the forms people and CI read: JSON, a terminal table, a plot.
 
 The JSON is the complete record (every VP, every violation with its
-packets); the table and the plot are views of it. matplotlib is imported
-only to draw, with the Agg backend, so an audit never needs a display.
+packets); the table and the plot are views of it. matplotlib (in the ``audit``
+extra) is imported only to draw, with the Agg backend, so an audit never needs a
+display and ``--no-plot`` never needs matplotlib.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from scamperlab.audit.analyse import MEASUREMENTS, UNATTRIBUTED, VpTraffic
 from scamperlab.audit.policy import Policy, Violation, check
+from scamperlab.errors import ScamperlabError, needs_extra
 
 MANAGEMENT_NOTE = (
     "Only the VPs' measurement interfaces were captured. Each scamper's own connection"
@@ -100,8 +102,6 @@ class AuditReport:
     def raise_for_violations(self) -> None:
         """For tests: fail with every violation and its first offending packets."""
         if self.violations:
-            from scamperlab.errors import ScamperlabError
-
             raise ScamperlabError(violations_text(self))
 
 
@@ -182,10 +182,11 @@ def print_report(report: AuditReport, console: Console, errors: Console) -> None
 
 def plot(report: AuditReport, path: Path, max_legend: int = 16) -> Path:
     """Packets per 1-s window over time, one line per VP, with budgets and the policy limit."""
-    import matplotlib
+    with needs_extra("audit", "the audit's rate plot (rate.png)"):
+        import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 4), dpi=100)
     try:

@@ -1,5 +1,9 @@
 """Deploying a lab-tested script unchanged to Ark (or any host with a mux) over SSH.
 
+Needs the ``deploy`` extra (paramiko), except for the static check of a script.
+May import: ``scamperlab.lab`` and every layer below it. Not ``audit`` or
+``inventory`` (its siblings), nor the CLI or the pytest plugin above it.
+
 The pieces are small on purpose, one concern each:
 
 - :mod:`~scamperlab.deploy.sshconn`: ``~/.ssh/config`` resolution, host-key

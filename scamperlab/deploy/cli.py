@@ -32,9 +32,7 @@ def add_deploy_parser(sub: Any) -> None:
     )
     p.add_argument("--host", help="[USER@]HOST, or a Host alias from your ssh config")
     p.add_argument("--lab", help="deploy to this running lab's controller host instead")
-    p.add_argument(
-        "--mux", default="/run/ark/mux", help="mux path on the host (default: %(default)s)"
-    )
+    p.add_argument("--mux", help="mux path on the host (default: where Ark has it)")
     p.add_argument("-F", "--ssh-config", help="ssh config file (default: ~/.ssh/config)")
     p.add_argument("-p", "--port", type=int, help="SSH port (default: from ssh config, or 22)")
     p.add_argument(

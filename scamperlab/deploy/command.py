@@ -6,6 +6,9 @@ run with live output, fetch outputs, clean up, and exit with the script's
 status. Every failure before the script runs exits 255 like ``ssh`` does,
 except "the script would not work there" (missing module, API mismatch),
 which exits 1 with the reasons; after it runs, the script's own status wins.
+
+The SSH side (paramiko, the ``deploy`` extra) is imported by the deploy's own
+functions, not with this module: ``scamperlab check SCRIPT`` needs none of it.
 """
 
 from __future__ import annotations
@@ -13,21 +16,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import paramiko
-
-from scamperlab.deploy import remote as remote_mod
 from scamperlab.deploy.scriptcheck import (
     Report,
     check_script,
+    debian_package,
     known_versions,
     latest_version,
 )
-from scamperlab.deploy.sshconn import DeployError, connect, load_config, resolve
-from scamperlab.deploy.upload import Upload, fetch, files_to_upload, upload
 from scamperlab.errors import ScamperlabError
 
-DEFAULT_MUX = "/run/ark/mux"
+if TYPE_CHECKING:
+    import paramiko
+
+    from scamperlab.deploy.remote import RemoteInfo
+    from scamperlab.deploy.upload import Upload
 
 
 def _say(message: str) -> None:
@@ -65,6 +69,7 @@ def cmd_check_script(script: str, version: str | None) -> int:
 
 def _lab_host(lab: str) -> tuple[str, str]:
     """(config file, host alias) of a running lab's controller host."""
+    from scamperlab.deploy.sshconn import DeployError
     from scamperlab.lab.state import check_lab_name, read_state
 
     state = read_state(check_lab_name(lab))
@@ -79,7 +84,7 @@ def _lab_host(lab: str) -> tuple[str, str]:
     return str(ssh["config"]), str(ssh["alias"])
 
 
-def _remote_version(info: remote_mod.RemoteInfo) -> str | None:
+def _remote_version(info: RemoteInfo) -> str | None:
     scamper = info.scamper or {}
     if scamper.get("implementation") == "scamperlab":
         return latest_version()  # scamperlab's own module implements the newest inventory
@@ -88,6 +93,9 @@ def _remote_version(info: remote_mod.RemoteInfo) -> str | None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    """``scamperlab deploy``: the script's exit status, or 255/2/1 as above."""
+    from scamperlab.deploy.sshconn import DeployError
+
     try:
         return _deploy(args)
     except DeployError as exc:
@@ -99,6 +107,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    from scamperlab.deploy import remote as remote_mod
+    from scamperlab.lab.sshd import ARK_MUX
+    from scamperlab.deploy.sshconn import DeployError, connect, load_config, resolve
+    from scamperlab.deploy.upload import files_to_upload
+
     script = Path(args.script)
     if not script.is_file():
         raise DeployError(f"{script}: no such file", status=2)
@@ -117,6 +130,7 @@ def _deploy(args: argparse.Namespace) -> int:
     config = load_config(config_path)
     spec = resolve(host, config, port=args.port, identity=args.identity)
     uploads = files_to_upload(script, [Path(d) for d in args.data])
+    mux: str = args.mux or ARK_MUX
 
     # Which non-standard modules the script needs: the remote must have every one.
     report = check_script(script, args.target_version or latest_version())
@@ -134,12 +148,10 @@ def _deploy(args: argparse.Namespace) -> int:
     )
     with connect(spec, config) as conn:
         client = conn.client
-        info = remote_mod.probe(
-            client, args.python, ["scamper", *modules], args.mux, args.remote_dir
-        )
+        info = remote_mod.probe(client, args.python, ["scamper", *modules], mux, args.remote_dir)
         keep = args.keep or args.remote_dir is not None
         try:
-            return _run_there(args, script, uploads, info, client, keep)
+            return _run_there(args, script, mux, uploads, info, client, keep)
         finally:
             if not keep:
                 try:
@@ -151,11 +163,16 @@ def _deploy(args: argparse.Namespace) -> int:
 def _run_there(
     args: argparse.Namespace,
     script: Path,
+    mux: str,
     uploads: list[Upload],
-    info: remote_mod.RemoteInfo,
+    info: RemoteInfo,
     client: paramiko.SSHClient,
     keep: bool,
 ) -> int:
+    from scamperlab.deploy import remote as remote_mod
+    from scamperlab.deploy.sshconn import DeployError
+    from scamperlab.deploy.upload import fetch, upload
+
     py = ".".join(str(n) for n in info.python)
     if info.scamper is None or "error" in (info.scamper or {}):
         detail = (info.scamper or {}).get("error", "ModuleNotFoundError")
@@ -173,8 +190,6 @@ def _run_there(
         )
     missing = [m for m in info.missing if m != "scamper"]
     if missing:
-        from scamperlab.deploy.scriptcheck import debian_package
-
         packages = " ".join(debian_package(m) for m in missing)
         raise DeployError(
             f"the script imports {', '.join(missing)}, not installed for {info.executable}"
@@ -201,13 +216,13 @@ def _run_there(
         known = ", ".join(known_versions())
         _say(f"scamper module version unknown here: API check skipped (known: {known})")
     if not info.mux_exists and any("{mux}" in a for a in args.args):
-        _say(f"warning: {args.mux} is not a socket on the remote host")
+        _say(f"warning: {mux} is not a socket on the remote host")
 
     sftp = client.open_sftp()
     try:
         upload(sftp, info.dir, uploads)
         _say(f"uploaded {len(uploads)} file(s) to {info.dir}; running {script.name}")
-        argv = [script.name, *(a.replace("{mux}", args.mux) for a in args.args)]
+        argv = [script.name, *(a.replace("{mux}", mux) for a in args.args)]
         status, interrupted = remote_mod.run(client, args.python, info.dir, argv)
         if interrupted:
             _say("interrupted: the remote script was stopped")

@@ -23,11 +23,12 @@ import shlex
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, BinaryIO
-
-import paramiko
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scamperlab.deploy.sshconn import DeployError
+
+if TYPE_CHECKING:
+    import paramiko  # annotations only: sshconn imports it, or names the extra
 
 PROBE = r"""
 import importlib.util, json, os, stat, sys, tempfile

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import paramiko
+from scamperlab.errors import ScamperlabError, needs_extra
 
-from scamperlab.errors import ScamperlabError
+with needs_extra("deploy", "scamperlab deploy"):
+    import paramiko
 
 DEFAULT_CONFIG = Path("~/.ssh/config")
 DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")

@@ -11,11 +11,13 @@ import posixpath
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-import paramiko
+from typing import TYPE_CHECKING
 
 from scamperlab.deploy.scriptcheck import local_dependencies
 from scamperlab.deploy.sshconn import DeployError
+
+if TYPE_CHECKING:
+    import paramiko  # annotations only: sshconn imports it, or names the extra
 
 _SKIP_DIRS = {"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 

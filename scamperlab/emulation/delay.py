@@ -165,7 +165,6 @@ class DelayDaemon:
     proc: subprocess.Popen[bytes] | None = None
     realtime: bool = False
     restarts: int = 0
-    deaths: int = 0
     # Seconds before the first restart (tests lengthen it to observe the fail-open state).
     restart_delay: float = 0.2
     health_interval: float = 1.0
@@ -307,7 +306,6 @@ class DelayDaemon:
                 continue
             if self._stopping:
                 return
-            self.deaths += 1
             self._event(
                 "delay-died",
                 f"the delay daemon (pid {proc.pid}) exited with status {code}: delayed links"

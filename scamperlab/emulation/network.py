@@ -220,17 +220,6 @@ class EmulatedNetwork:
             report("measuring link delay and loss")
             self.verify_links()
 
-    def _sysctl(self, name: str, values: dict[str, str]) -> None:
-        netns.write_sysctls([(self.pid(name), values)])
-
-    def _configure(self, node: NodePlan) -> None:
-        self.run(
-            node.name,
-            ["ip", "-batch", "-"],
-            "address and route set-up",
-            "\n".join(self._config_lines(node)) + "\n",
-        )
-
     def _config_lines(self, node: NodePlan) -> list[str]:
         """``ip -batch`` lines for a node's interfaces, addresses and routes (and, for a VP,
         its management link)."""

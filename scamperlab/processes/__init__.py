@@ -1,4 +1,9 @@
-"""The real scamper programs of a lab: sc_remoted, one scamper per VP, their supervision."""
+"""The real scamper programs of a lab: sc_remoted, one scamper per VP, their supervision.
+
+May import: ``scamperlab.emulation`` (the namespaces they run in),
+``scamperlab.topology``, ``scamperlab.wire`` and ``scamperlab.errors``. Never the mux,
+the scamper client or the lab above it.
+"""
 
 from __future__ import annotations
 

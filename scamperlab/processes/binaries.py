@@ -25,7 +25,6 @@ class ScamperInstall:
     sc_remoted: Path
     version: str
     remoted_has_mux: bool
-    sc_warts2json: Path | None = None
 
     @property
     def emits_task_ids(self) -> bool:
@@ -70,7 +69,6 @@ def find_scamper(prefix: str | Path | None = None) -> ScamperInstall:
         sc_remoted=remoted,
         version=match.group(1),
         remoted_has_mux=bool(re.search(r"-M\b", usage)),
-        sc_warts2json=_find("sc_warts2json", where),
     )
 
 

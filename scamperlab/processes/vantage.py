@@ -71,10 +71,6 @@ class VpSupervisor:
     # VPs a test has killed on purpose: not restarted until released.
     held: set[str] = field(default_factory=set)
 
-    def start_all(self, rates: dict[str, int]) -> None:
-        for name, rate in rates.items():
-            self.start_one(name, rate)
-
     def start_one(self, name: str, rate: int) -> None:
         """Start one VP's scamper: called as soon as its node is ready, not after all are."""
         self.log_dir.mkdir(parents=True, exist_ok=True)

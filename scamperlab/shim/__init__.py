@@ -3,6 +3,9 @@
 The shim directory holds a package named ``scamper`` that re-exports
 :mod:`scamperlab.scamper`. It goes on the path only where the real module is
 not importable, so a script runs unchanged against the lab and on Ark.
+
+May import: ``scamperlab.scamper`` (what it re-exports) and the layers below
+it. Never the lab, the tools or the CLI, which import it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Checks that span several entries of a topology (names, references, addresses).
+"""Checks that span several entries of a topology (names, references, addresses, services).
 
 Each problem carries the location of the offending field as a path
 (``("vps", 3, "uplink", "router")``) so the loader can name its line.
@@ -12,19 +12,18 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from scamperlab.topology.addresses import ALLOWED_V4, ALLOWED_V6, MANAGEMENT_V4
 from scamperlab.topology.model import Router, Target, Topology, VantagePoint
-from scamperlab.topology.services import check_services
+from scamperlab.topology.services import (
+    DnsAuthoritative,
+    DnsResolver,
+    absolute,
+    closest_zone,
+    is_within,
+    service_ports,
+)
 
 Loc = tuple[str | int, ...]
-
-# Lab addresses come from ranges that can never be someone else's network.
-ALLOWED_V4 = tuple(
-    ipaddress.IPv4Network(n)
-    for n in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
-)
-ALLOWED_V6 = (ipaddress.IPv6Network("2001:db8::/32"),)
-# The management network (VPs to sc_remoted) is carved out of 198.19.0.0/16.
-MANAGEMENT_V4 = ipaddress.IPv4Network("198.19.240.0/20")
 
 
 # Node names scamperlab uses for nodes of its own.
@@ -112,7 +111,7 @@ def check_topology(topo: Topology) -> list[Problem]:
         )
 
     problems.extend(_check_addresses(topo))
-    problems.extend(check_services(topo))
+    problems.extend(_check_services(topo))
     return problems
 
 
@@ -140,4 +139,105 @@ def _check_addresses(topo: Topology) -> list[Problem]:
                     problems.append(Problem(loc, f"{addr} is already the address of {used[addr]}"))
                 else:
                     used[addr] = host.name
+    return problems
+
+
+def _check_services(topo: Topology) -> list[Problem]:
+    """Cross-checks of services and zones; each problem names the field at fault."""
+    problems: list[Problem] = []
+    zone_names = [z.name for z in topo.zones]
+    for i, zone in enumerate(topo.zones):
+        if zone.name in zone_names[:i]:
+            problems.append(Problem(("zones", i, "name"), f"zone {zone.name} is defined twice"))
+
+    servers = topo.zone_servers()
+    hostnames: dict[str, str] = {}
+    resolvers = []
+    for t, target in enumerate(topo.targets):
+        ports: dict[tuple[str, int], str] = {}
+        for s, service in enumerate(target.services):
+            loc: tuple[str | int, ...] = ("targets", t, "services", s)
+            for proto_port in service_ports(service):
+                if proto_port in ports:
+                    problems.append(
+                        Problem(
+                            loc,
+                            f"{service.kind} and {ports[proto_port]} both use"
+                            f" {proto_port[0].upper()} port {proto_port[1]} on {target.name}",
+                        )
+                    )
+                    break
+                ports[proto_port] = service.kind
+            if isinstance(service, DnsResolver):
+                resolvers.append(target.name)
+            if isinstance(service, DnsAuthoritative):
+                if service.hostname in hostnames:
+                    problems.append(
+                        Problem(
+                            (*loc, "hostname"),
+                            f"{service.hostname} is already the name of the nameserver"
+                            f" on {hostnames[service.hostname]}",
+                        )
+                    )
+                hostnames.setdefault(service.hostname, target.name)
+                for z, zone_name in enumerate(service.zones):
+                    if zone_name not in zone_names:
+                        problems.append(
+                            Problem(
+                                (*loc, "zones", z),
+                                f"no zone {zone_name} under 'zones' (define its records there)",
+                            )
+                        )
+                    elif zone_name in service.zones[:z]:
+                        problems.append(Problem((*loc, "zones", z), f"{zone_name} is listed twice"))
+                if closest_zone(service.hostname, zone_names) is None:
+                    problems.append(
+                        Problem(
+                            (*loc, "hostname"),
+                            f"{service.hostname} is in no zone of this file, so nothing"
+                            " could answer for its address",
+                        )
+                    )
+
+    for i, zone in enumerate(topo.zones):
+        if zone.name not in servers:
+            problems.append(
+                Problem(
+                    ("zones", i, "name"),
+                    f"no dns-authoritative service serves {zone.name}",
+                )
+            )
+        children = [z for z in zone_names if z != zone.name and is_within(z, zone.name)]
+        for j, record in enumerate(zone.parsed()):
+            rloc: tuple[str | int, ...] = ("zones", i, "records", j)
+            try:
+                owner = absolute(record.owner, zone.name)
+            except ValueError as exc:
+                problems.append(Problem(rloc, str(exc)))
+                continue
+            if not is_within(owner, zone.name):
+                problems.append(Problem(rloc, f"{owner} is not in zone {zone.name}"))
+                continue
+            below = [c for c in children if is_within(owner, c)]
+            if below:
+                problems.append(
+                    Problem(rloc, f"{owner} belongs in zone {max(below, key=len)}, not here")
+                )
+            elif owner in hostnames and record.rtype in ("A", "AAAA", "CNAME"):
+                problems.append(
+                    Problem(
+                        rloc,
+                        f"{owner} is the nameserver on {hostnames[owner]}: its addresses"
+                        " are that target's, added automatically",
+                    )
+                )
+
+    if resolvers and "." not in zone_names:
+        problems.append(
+            Problem(
+                ("zones",),
+                f"{resolvers[0]} runs a dns-resolver, which needs the root zone '.' to be"
+                " defined and served in the lab",
+            )
+        )
     return problems

@@ -12,8 +12,8 @@ Why matplotlib and not graphviz: we tried ``neato`` on ark-mini and ``sfdp``
 on a 100-VP synthetic Internet. neato's ark-mini is tidy, but it places
 continents anywhere (Johannesburg between London and Frankfurt), which hides
 the very thing the delays come from; sfdp's large graph was a hairball. It
-would also add a system package and a Python binding, while networkx and
-matplotlib are already dependencies.
+would also add a system package and a Python binding, while networkx is a
+dependency already and matplotlib one pip extra away (``scamperlab[draw]``).
 
 Deterministic: the same file gives the same bytes (fixed seeds, no
 timestamps, fixed SVG ids). Headless and free of global state: no pyplot,
@@ -36,14 +36,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import networkx as nx
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from scamperlab.errors import ScamperlabError
+from scamperlab.errors import ScamperlabError, needs_extra
+
+with needs_extra("draw", "scamperlab draw"):
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
 from scamperlab.topology.cities import great_circle_km
 from scamperlab.topology.loader import load_topology
 from scamperlab.topology.model import Topology

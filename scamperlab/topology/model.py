@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from scamperlab.topology.services import Service, Zone
+from scamperlab.topology.services import DnsAuthoritative, Service, Zone
 from scamperlab.topology.units import DurationMs, Percent, RateMbit
 
 # scamper only sends, and sc_remoted only accepts, monitor names made of these.
@@ -211,6 +211,16 @@ class Topology(_Strict):
 
     def vp_rate(self, vp: VantagePoint) -> int:
         return vp.rate if vp.rate is not None else self.defaults.rate
+
+    def zone_servers(self) -> dict[str, list[tuple[str, DnsAuthoritative]]]:
+        """Each zone's servers as (target name, service), in file order."""
+        servers: dict[str, list[tuple[str, DnsAuthoritative]]] = {}
+        for target in self.targets:
+            for service in target.services:
+                if isinstance(service, DnsAuthoritative):
+                    for zone in service.zones:
+                        servers.setdefault(zone, []).append((target.name, service))
+        return servers
 
 
 NodeKind = Literal["router", "vp", "target"]

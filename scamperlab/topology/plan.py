@@ -22,7 +22,7 @@ from typing import Literal
 
 import networkx as nx
 
-from scamperlab.topology.checks import MANAGEMENT_V4
+from scamperlab.topology.addresses import MANAGEMENT_V4
 from scamperlab.topology.model import Link, LinkParams, Topology, Uplink
 
 IPv4 = ipaddress.IPv4Address

@@ -18,7 +18,7 @@ import ipaddress
 import re
 import shlex
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -29,9 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-if TYPE_CHECKING:
-    from scamperlab.topology.checks import Problem
-    from scamperlab.topology.model import Topology
+from scamperlab.topology.addresses import ALLOWED_V4, ALLOWED_V6
 
 _LABEL_RE = re.compile(r"^(?:\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
 
@@ -96,8 +94,6 @@ class Record:
 
 
 def _lab_address(text: str, version: int) -> str:
-    from scamperlab.topology.checks import ALLOWED_V4, ALLOWED_V6
-
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
@@ -268,17 +264,6 @@ def service_ports(service: Service) -> list[tuple[str, int]]:
     return [("udp", service.port)]
 
 
-def zone_servers(topo: Topology) -> dict[str, list[tuple[str, DnsAuthoritative]]]:
-    """Each zone's servers as (target name, service), in file order."""
-    servers: dict[str, list[tuple[str, DnsAuthoritative]]] = {}
-    for target in topo.targets:
-        for service in target.services:
-            if isinstance(service, DnsAuthoritative):
-                for zone in service.zones:
-                    servers.setdefault(zone, []).append((target.name, service))
-    return servers
-
-
 def parent_zone(zone: str, zones: list[str]) -> str | None:
     """The closest zone of ``zones`` strictly above ``zone``."""
     above = [z for z in zones if z != zone and is_within(zone, z)]
@@ -288,106 +273,3 @@ def parent_zone(zone: str, zones: list[str]) -> str | None:
 def closest_zone(name: str, zones: list[str]) -> str | None:
     """The zone of ``zones`` that holds ``name``: the deepest that encloses it."""
     return max((z for z in zones if is_within(name, z)), key=len, default=None)
-
-
-def check_services(topo: Topology) -> list[Problem]:
-    """Cross-checks of services and zones; each problem names the field at fault."""
-    from scamperlab.topology.checks import Problem
-
-    problems: list[Problem] = []
-    zone_names = [z.name for z in topo.zones]
-    for i, zone in enumerate(topo.zones):
-        if zone.name in zone_names[:i]:
-            problems.append(Problem(("zones", i, "name"), f"zone {zone.name} is defined twice"))
-
-    servers = zone_servers(topo)
-    hostnames: dict[str, str] = {}
-    resolvers = []
-    for t, target in enumerate(topo.targets):
-        ports: dict[tuple[str, int], str] = {}
-        for s, service in enumerate(target.services):
-            loc: tuple[str | int, ...] = ("targets", t, "services", s)
-            for proto_port in service_ports(service):
-                if proto_port in ports:
-                    problems.append(
-                        Problem(
-                            loc,
-                            f"{service.kind} and {ports[proto_port]} both use"
-                            f" {proto_port[0].upper()} port {proto_port[1]} on {target.name}",
-                        )
-                    )
-                    break
-                ports[proto_port] = service.kind
-            if isinstance(service, DnsResolver):
-                resolvers.append(target.name)
-            if isinstance(service, DnsAuthoritative):
-                if service.hostname in hostnames:
-                    problems.append(
-                        Problem(
-                            (*loc, "hostname"),
-                            f"{service.hostname} is already the name of the nameserver"
-                            f" on {hostnames[service.hostname]}",
-                        )
-                    )
-                hostnames.setdefault(service.hostname, target.name)
-                for z, zone_name in enumerate(service.zones):
-                    if zone_name not in zone_names:
-                        problems.append(
-                            Problem(
-                                (*loc, "zones", z),
-                                f"no zone {zone_name} under 'zones' (define its records there)",
-                            )
-                        )
-                    elif zone_name in service.zones[:z]:
-                        problems.append(Problem((*loc, "zones", z), f"{zone_name} is listed twice"))
-                if closest_zone(service.hostname, zone_names) is None:
-                    problems.append(
-                        Problem(
-                            (*loc, "hostname"),
-                            f"{service.hostname} is in no zone of this file, so nothing"
-                            " could answer for its address",
-                        )
-                    )
-
-    for i, zone in enumerate(topo.zones):
-        if zone.name not in servers:
-            problems.append(
-                Problem(
-                    ("zones", i, "name"),
-                    f"no dns-authoritative service serves {zone.name}",
-                )
-            )
-        children = [z for z in zone_names if z != zone.name and is_within(z, zone.name)]
-        for j, record in enumerate(zone.parsed()):
-            rloc: tuple[str | int, ...] = ("zones", i, "records", j)
-            try:
-                owner = absolute(record.owner, zone.name)
-            except ValueError as exc:
-                problems.append(Problem(rloc, str(exc)))
-                continue
-            if not is_within(owner, zone.name):
-                problems.append(Problem(rloc, f"{owner} is not in zone {zone.name}"))
-                continue
-            below = [c for c in children if is_within(owner, c)]
-            if below:
-                problems.append(
-                    Problem(rloc, f"{owner} belongs in zone {max(below, key=len)}, not here")
-                )
-            elif owner in hostnames and record.rtype in ("A", "AAAA", "CNAME"):
-                problems.append(
-                    Problem(
-                        rloc,
-                        f"{owner} is the nameserver on {hostnames[owner]}: its addresses"
-                        " are that target's, added automatically",
-                    )
-                )
-
-    if resolvers and "." not in zone_names:
-        problems.append(
-            Problem(
-                ("zones",),
-                f"{resolvers[0]} runs a dns-resolver, which needs the root zone '.' to be"
-                " defined and served in the lab",
-            )
-        )
-    return problems

@@ -9,7 +9,7 @@ import pytest
 from scamperlab.cli import main
 from scamperlab.errors import ScamperlabError
 from scamperlab.topology import load_topology, parse_topology
-from scamperlab.topology.checks import ALLOWED_V4, ALLOWED_V6
+from scamperlab.topology.addresses import ALLOWED_V4, ALLOWED_V6
 from scamperlab.topology.cities import BY_IATA, CITIES, great_circle_km
 from scamperlab.topology.generate import ring
 from scamperlab.topology.plan import make_plan

@@ -29,7 +29,6 @@ from scamperlab.topology.services import (
     closest_zone,
     is_within,
     parent_zone,
-    zone_servers,
 )
 
 SOA_TIMERS = "3600 600 86400 300"  # refresh retry expire negative-TTL, as RFC 1912 suggests
@@ -47,7 +46,7 @@ class Nameserver:
 def nameservers(plan: LabPlan) -> dict[str, list[Nameserver]]:
     """Each zone's nameservers, with the addresses of the targets they run on."""
     out: dict[str, list[Nameserver]] = {}
-    for zone, servers in zone_servers(plan.topology).items():
+    for zone, servers in plan.topology.zone_servers().items():
         out[zone] = [
             Nameserver(
                 svc.hostname,
