@@ -41,7 +41,7 @@ from typing import Any
 
 from benchmarks import api_throughput, mux_overhead
 from scamperlab.emulation.netns import Job, run_many
-from scamperlab.emulation.network import processes_in
+from scamperlab.emulation.netns import processes_in
 from scamperlab.lab import Lab
 from scamperlab.processes.binaries import find_scamper
 from scamperlab.scamper import ScamperCtrl

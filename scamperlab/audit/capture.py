@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scamperlab.errors import LabStateError, MissingDependencyError, ScamperlabError, needs_extra
+from scamperlab.errors import MissingDependencyError, ScamperlabError, needs_extra
 
 with needs_extra("audit", "scamperlab audit"):
     from scapy.utils import PcapWriter, rdpcap

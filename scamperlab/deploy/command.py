@@ -108,9 +108,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def _deploy(args: argparse.Namespace) -> int:
     from scamperlab.deploy import remote as remote_mod
-    from scamperlab.lab.sshd import ARK_MUX
     from scamperlab.deploy.sshconn import DeployError, connect, load_config, resolve
     from scamperlab.deploy.upload import files_to_upload
+    from scamperlab.lab.sshd import ARK_MUX
 
     script = Path(args.script)
     if not script.is_file():

@@ -25,7 +25,6 @@ from typing import Any
 from scamperlab.emulation import delay as fallback
 from scamperlab.emulation import netns
 from scamperlab.emulation import routers as behaviour
-from scamperlab.emulation.netns import deferred_signals as deferred_signals
 from scamperlab.emulation.selfcheck import link_name, verify_links
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
 from scamperlab.errors import LabStartError
@@ -450,46 +449,34 @@ class EmulatedNetwork:
         if self.delayd is not None:
             self.delayd.stop()
             self.delayd = None
-        namespaces = set(self.namespace_ids().values())
-        for host in self.hosts.values():
-            with contextlib.suppress(OSError):
-                host.terminate()
-        for host in self.hosts.values():
-            if host.shell is not None:
-                try:
-                    host.shell.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    host.shell.kill()
-                    host.shell.wait()
-        self.hosts.clear()
-        _kill_inside(namespaces)
+        with netns.pinned_namespaces(host.pid for host in self.hosts.values()) as namespaces:
+            for host in self.hosts.values():
+                with contextlib.suppress(OSError):
+                    host.terminate()
+            for host in self.hosts.values():
+                if host.shell is not None:
+                    try:
+                        host.shell.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        host.shell.kill()
+                        host.shell.wait()
+            self.hosts.clear()
+            _kill_inside(namespaces)
 
 
 def _kill_inside(namespaces: set[int]) -> None:
     """SIGKILL every process whose network namespace is one of the lab's.
 
     Such processes are the lab's by construction (scamper's privilege-separation
-    children, or whatever a user ran in a node), so this is never collateral.
+    children, or whatever a user ran in a node), so this is never collateral:
+    the caller holds the namespaces open, so their numbers cannot be reused.
     """
     deadline = time.monotonic() + 5.0
     while namespaces and time.monotonic() < deadline:
-        inside = processes_in(namespaces)
+        inside = netns.processes_in(namespaces)
         if not inside:
             return
         for pid in inside:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.02)
-
-
-def processes_in(namespaces: set[int]) -> list[int]:
-    """Live processes whose network namespace is one of ``namespaces`` (zombies have none)."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if os.stat(f"/proc/{entry.name}/ns/net").st_ino in namespaces:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found

@@ -26,6 +26,7 @@ from typing import Any
 
 from scamperlab.emulation.delay import shaping_summary
 from scamperlab.emulation.faults import LinkChange, LinkFaults
+from scamperlab.emulation.netns import deferred_signals
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.emulation.services import LabServices
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
@@ -513,14 +514,15 @@ class Lab:
 
     def stop(self) -> None:
         """Remove every process, namespace, socket and file of the lab. Safe to call twice."""
-        blocked = self._signals.block()
+        # Ctrl-C pressed again meanwhile waits for the teardown to finish.
         try:
-            parts, self._parts = self._parts, None
-            if parts is not None:
-                parts.teardown.close()
-            self.state.release()
+            with deferred_signals():
+                parts, self._parts = self._parts, None
+                if parts is not None:
+                    parts.teardown.close()
+                self.state.release()
         finally:
-            self._signals.restore(blocked)
+            self._signals.release()
 
 
 async def _in_loop(call: Callable[[], None]) -> None:

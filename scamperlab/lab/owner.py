@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
 
 def exit_on_first_sigterm(code: int) -> Callable[[int, FrameType | None], None]:
     """A SIGTERM handler that raises ``SystemExit(code)`` once and ignores repeats.
@@ -55,21 +53,11 @@ class OwnerSignals:
                 signal.SIGTERM, exit_on_first_sigterm(128 + signal.SIGTERM)
             )
 
-    def block(self) -> bool:
-        """Teardown must run to the end even if Ctrl-C is pressed again meanwhile."""
-        if threading.current_thread() is not threading.main_thread():
-            return False
-        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-        return True
-
-    def restore(self, blocked: bool) -> None:
-        """Undo :meth:`block` (if it blocked) and :meth:`catch_sigterm`."""
-        if not blocked:
-            return
+    def release(self) -> None:
+        """Undo :meth:`catch_sigterm`, once the lab is gone."""
         if self._old_sigterm is not None:
             signal.signal(signal.SIGTERM, self._old_sigterm)
             self._old_sigterm = None
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def raise_fd_limit(need: int) -> int | None:

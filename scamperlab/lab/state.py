@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scamperlab.emulation.netns import pinned_namespaces, processes_in
 from scamperlab.errors import LabStateError
 
 # sockaddr_un.sun_path holds 108 bytes including the NUL.
@@ -262,20 +263,72 @@ def is_running(name: str, root: Path | None = None) -> bool:
     return False
 
 
-def cleanup_stale(directory: Path) -> list[str]:
-    """Kill what a dead lab's state says it started, then remove its directory."""
-    cleaned: list[str] = []
+def cleanup_stale(directory: Path, term_timeout: float = 2.0) -> list[str]:
+    """Kill what a dead lab's state says it started, then remove its directory.
+
+    One parallel sweep, whatever the lab's size: SIGTERM to every recorded
+    program at once and one wait for all of them, then SIGKILL to what is
+    left, to the namespace holders (``sleep``, for which SIGTERM means
+    nothing) and to every other process inside the lab's namespaces (scamper's
+    privilege-separation children, servers' workers), and one wait for all.
+    Signalling one process at a time and waiting for each took 96 s for 14 VPs.
+    """
     try:
         data = json.loads((directory / "state.json").read_text())
     except (OSError, ValueError):
         data = {}
-    # Scamper and sc_remoted first, the namespaces' shells last.
-    procs = sorted(data.get("processes", []), key=lambda p: p.get("kind") == "shell")
-    for proc in procs:
-        if kill_process(int(proc["pid"]), proc.get("starttime"), timeout=2.0):
-            cleaned.append(
-                f"killed leftover {proc.get('kind')} {proc.get('name')} (pid {proc['pid']})"
-            )
+    ours = [
+        (int(proc["pid"]), proc.get("starttime"), proc)
+        for proc in data.get("processes", [])
+        if proc.get("starttime") is not None
+        and process_starttime(int(proc["pid"])) == proc.get("starttime")
+    ]
+    holders = [(pid, start) for pid, start, proc in ours if proc.get("kind") == "shell"]
+    programs = [(pid, start) for pid, start, proc in ours if proc.get("kind") != "shell"]
+    inside: set[int] = set()
+    with pinned_namespaces(pid for pid, _ in holders) as namespaces:
+        _signal_all(programs, signal.SIGTERM)
+        _wait_gone(programs, term_timeout)
+        _signal_all(programs + holders, signal.SIGKILL)
+        deadline = time.monotonic() + 5.0
+        while (left := processes_in(namespaces)) and time.monotonic() < deadline:
+            inside.update(left)
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+        _wait_gone(programs + holders, 5.0)
+    recorded = {pid for pid, _, _ in ours}
+    cleaned = [
+        f"killed leftover {proc.get('kind')} {proc.get('name')} (pid {pid})"
+        for pid, _, proc in ours
+    ]
+    if inside - recorded:
+        cleaned.append(
+            f"killed {len(inside - recorded)} other process(es) left in the lab's namespaces"
+        )
     shutil.rmtree(directory, ignore_errors=True)
     cleaned.append(f"removed stale state in {directory}")
     return cleaned
+
+
+def _signal_all(procs: Iterable[tuple[int, int | None]], signum: int) -> None:
+    """Signal each process that is still the one recorded (PID and start time)."""
+    for pid, start in procs:
+        if start is not None and process_starttime(pid) == start:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+
+def _wait_gone(procs: Iterable[tuple[int, int | None]], timeout: float) -> None:
+    """Wait (once, for all) until none of ``procs`` runs, or ``timeout`` passes."""
+    waiting = {pid: start for pid, start in procs if start is not None}
+    deadline = time.monotonic() + timeout
+    while waiting:
+        for pid, start in list(waiting.items()):
+            _reap(pid)
+            if process_starttime(pid) != start:
+                del waiting[pid]
+        if not waiting or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)

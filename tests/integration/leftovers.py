@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from scamperlab.emulation.network import processes_in
+from scamperlab.emulation.netns import processes_in
+from scamperlab.lab.state import process_starttime
+
+
+def now_ticks() -> int:
+    """Now, in the unit of a process's start time in /proc/PID/stat (ticks since boot)."""
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK")) + 1
+
+
+def left_in(namespaces: set[int], born_by: int) -> list[int]:
+    """Processes in ``namespaces`` that already existed at ``born_by`` (see :func:`now_ticks`).
+
+    The kernel reuses a freed namespace's inode number, so a process found by
+    inode alone may belong to a namespace made since (another lab's). One that
+    started before the snapshot cannot: its namespace existed then, and then
+    it was the lab's.
+    """
+    return [
+        pid
+        for pid in processes_in(namespaces)
+        if (start := process_starttime(pid)) is not None and start <= born_by
+    ]
 
 
 def root_links() -> set[str]:
@@ -21,8 +44,6 @@ def host_mounts() -> set[str]:
 
 
 def alive(pid: int, starttime: int | None) -> bool:
-    from scamperlab.lab.state import process_starttime
-
     current = process_starttime(pid)
     if current is None or current != starttime:
         return False
@@ -52,9 +73,11 @@ class Snapshot:
     state_dir: Path
     links_before: set[str]
     mounts_before: set[str] | None = None
+    taken: int = field(default_factory=now_ticks)
 
     def assert_gone(self) -> None:
-        assert processes_in(self.namespaces) == [], "processes left in lab namespaces"
+        left = [describe(pid) for pid in left_in(self.namespaces, self.taken)]
+        assert left == [], f"processes left in lab namespaces: {left}"
         left = [describe(pid) for pid, start in self.processes.items() if alive(pid, start)]
         assert left == [], f"lab processes still running: {left}"
         assert not self.state_dir.exists(), f"state directory left: {self.state_dir}"

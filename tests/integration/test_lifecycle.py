@@ -19,8 +19,8 @@ import pytest
 from scamperlab.errors import LabStateError
 from scamperlab.lab import Lab
 from scamperlab.lab.state import process_starttime
-from tests.integration.conftest import TINY
-from tests.integration.leftovers import Snapshot, processes_in, root_links
+from tests.integration.conftest import ARK_MINI, TINY
+from tests.integration.leftovers import Snapshot, now_ticks, processes_in, root_links
 from tests.integration.muxclient import RawMux, parse_channel_text
 
 
@@ -357,3 +357,79 @@ def test_sigterm_twice_at_once_still_tears_down(state_dir: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 124, err
     Snapshot(set(), tracked, state_dir / "twice", before).assert_gone()
+
+
+def _sigblk(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigBlk:"):
+                return int(line.split()[1], 16)
+    except OSError:
+        return None
+    return None
+
+
+def test_nothing_the_lab_starts_has_signals_blocked(ark_lab: Lab) -> None:
+    """A blocked mask survives exec: holders started under it ignored SIGTERM for life,
+    and cleaning up after a crashed ark-mini took 96 s (issue: crash-proof labs)."""
+    kinds = {"shell", "scamper", "sc_remoted", "delayd"}
+    procs = [p for p in ark_lab.state.processes.values() if p.kind in kinds]
+    assert {p.kind for p in procs} >= {"shell", "scamper", "sc_remoted"}
+    blocked = {
+        f"{p.kind} {p.name} (pid {p.pid})": hex(mask)
+        for p in procs
+        if (mask := _sigblk(p.pid)) is not None
+        and mask & ((1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1)))
+    }
+    assert blocked == {}
+
+
+def test_down_of_a_lab_whose_owner_was_killed_takes_seconds(state_dir: Path) -> None:
+    """SIGKILL the ``up`` daemon of ark-mini: ``down`` removes everything at once."""
+    before = root_links()
+    up = _cli("up", str(ARK_MINI), "--name", "orphan", state_dir=state_dir)
+    _, err = up.communicate(timeout=180)
+    assert up.returncode == 0, err
+    state = json.loads((state_dir / "orphan" / "state.json").read_text())
+    tracked = {p["pid"]: p["starttime"] for p in state["processes"]}
+    shells = [p["pid"] for p in state["processes"] if p["kind"] == "shell"]
+    namespaces = {os.stat(f"/proc/{pid}/ns/net").st_ino for pid in shells}
+    taken = now_ticks()
+    os.kill(state["owner_pid"], signal.SIGKILL)
+    wait_for(lambda: process_starttime(state["owner_pid"]) is None, what="daemon death")
+    start = time.monotonic()
+    down = _cli("down", "orphan", state_dir=state_dir)
+    _, err = down.communicate(timeout=120)
+    took = time.monotonic() - start
+    assert down.returncode == 0, err
+    Snapshot(namespaces, tracked, state_dir / "orphan", before, taken=taken).assert_gone()
+    assert took < 5.0, f"down of a crashed {len(shells)}-node lab took {took:.1f} s"
+
+
+def test_run_returns_when_the_lab_is_gone(state_dir: Path, tmp_path: Path) -> None:
+    """At the instant ``run`` returns no process of the lab runs and no namespace is used."""
+    before = root_links()
+    seen = tmp_path / "seen.json"
+    capture = (
+        "import json, os, sys, time;"
+        "s = json.load(open(os.path.join(os.environ['SCAMPERLAB_STATE_DIR'],"
+        " os.environ['SCAMPERLAB_LAB'], 'state.json')));"
+        "ns = [os.stat(f'/proc/{p[\"pid\"]}/ns/net').st_ino"
+        " for p in s['processes'] if p['kind'] == 'shell'];"
+        "t = int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf('SC_CLK_TCK')) + 1;"
+        "json.dump({'processes': s['processes'], 'namespaces': ns, 'taken': t},"
+        " open(sys.argv[1], 'w'))"
+    )
+    proc = _cli(
+        "run", str(ARK_MINI), "--name", "runs", "--", sys.executable, "-c", capture, str(seen),
+        state_dir=state_dir,
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=180)
+    # Checked before anything else can run: what is alive now was left by run.
+    data = json.loads(seen.read_text())
+    tracked = {p["pid"]: p["starttime"] for p in data["processes"]}
+    snap = Snapshot(set(data["namespaces"]), tracked, state_dir / "runs", before)
+    snap.taken = data["taken"]
+    snap.assert_gone()
+    assert proc.returncode == 0, err
+    assert {p["kind"] for p in data["processes"]} >= {"shell", "scamper", "sc_remoted"}

@@ -25,7 +25,7 @@ from scamperlab.lab import Lab
 from scamperlab.lab.state import process_starttime
 from scamperlab.scamper import ScamperCtrl, ScamperInstError
 from tests.integration.conftest import ROOT
-from tests.integration.leftovers import Snapshot, host_mounts, root_links
+from tests.integration.leftovers import Snapshot, host_mounts, now_ticks, root_links
 
 DNS_YAML = ROOT / "topologies" / "dns.yaml"
 NAMESERVERS = {
@@ -266,6 +266,7 @@ def test_a_crashed_lab_servers_are_killed_by_the_next_down(state_dir: Path) -> N
     }
     shells = [p["pid"] for p in state["processes"] if p["kind"] == "shell"]
     namespaces = {os.stat(f"/proc/{pid}/ns/net").st_ino for pid in shells}
+    taken = now_ticks()
     assert len(servers) == 11  # five nsd, two unbound, two nginx, two udp-echo
     os.kill(state["owner_pid"], signal.SIGKILL)
     down = subprocess.run(
@@ -273,4 +274,4 @@ def test_a_crashed_lab_servers_are_killed_by_the_next_down(state_dir: Path) -> N
     )
     assert down.returncode == 0, down.stderr
     assert all(process_starttime(pid) != start for pid, start in servers.items())
-    Snapshot(namespaces, servers, state_dir / "svccrash", root_links()).assert_gone()
+    Snapshot(namespaces, servers, state_dir / "svccrash", root_links(), taken=taken).assert_gone()

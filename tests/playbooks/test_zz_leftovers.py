@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scamperlab.emulation.network import processes_in
+from scamperlab.emulation.netns import processes_in
 from tests.playbooks.conftest import LAST_TEARDOWN
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
