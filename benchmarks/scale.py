@@ -40,8 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import api_throughput, mux_overhead
-from scamperlab.emulation.netns import Job, run_many
-from scamperlab.emulation.netns import processes_in
+from scamperlab.emulation.netns import Job, processes_in, run_many
 from scamperlab.lab import Lab
 from scamperlab.processes.binaries import find_scamper
 from scamperlab.scamper import ScamperCtrl
