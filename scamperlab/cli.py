@@ -59,6 +59,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 name=args.name,
                 scamper_prefix=args.scamper_prefix,
                 ssh=args.ssh,
+                group=args.group,
                 progress=report,
                 notify=notify,
             )
@@ -163,6 +164,11 @@ def _print_lab(state: dict[str, Any]) -> None:
             t.add_row(*map(escape, (target["name"], target["ipv4"], target["ipv6"])))
         ui.out.print(t)
     _print_links(state.get("links", []))
+    access = state.get("access")
+    if access:
+        ui.out.print(
+            f"who may connect: {access['who']}", soft_wrap=True, markup=False, highlight=False
+        )
     ssh = state.get("ssh")
     if ssh:
         ui.out.print(
@@ -206,7 +212,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         lab = Lab.from_file(
-            args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
+            args.topology,
+            name=args.name,
+            scamper_prefix=args.scamper_prefix,
+            ssh=args.ssh,
+            group=args.group,
         )
         return run_with_lab(lab, args.command, starting=ui.start_progress, on_warning=ui.warning)
     except CommandError as exc:
@@ -368,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scamper-prefix", help="use scamper/sc_remoted from DIR/bin")
         p.add_argument(
             "--ssh", action="store_true", help="also run an Ark controller host with sshd"
+        )
+        p.add_argument(
+            "--group",
+            metavar="NAME",
+            help="let this group use the lab's mux and VP sockets (default: you only)",
         )
 
     up = sub.add_parser("up", help="bring a lab up and leave it running")

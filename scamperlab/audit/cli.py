@@ -88,7 +88,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     try:
         lab = Lab.from_file(
-            args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
+            args.topology,
+            name=args.name,
+            scamper_prefix=args.scamper_prefix,
+            ssh=args.ssh,
+            group=args.group,
         )
         status = run_with_lab(
             lab,

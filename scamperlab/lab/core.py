@@ -30,6 +30,7 @@ from scamperlab.emulation.netns import deferred_signals
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.emulation.services import LabServices
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
+from scamperlab.lab.access import Access
 from scamperlab.lab.loopthread import LoopThread
 from scamperlab.lab.owner import OwnerSignals, raise_fd_limit
 from scamperlab.lab.presence import Presence
@@ -90,6 +91,7 @@ class Lab:
         source: str | Path | None = None,
         appear_timeout: float = 20.0,
         ssh: bool = False,
+        group: str | None = None,
     ) -> None:
         self.topology = topology
         self.name = name or topology.name
@@ -102,6 +104,8 @@ class Lab:
         self.warnings: list[str] = []
         # An "Ark controller" host with sshd (scamperlab.lab.sshd), on request.
         self.ssh = ssh or topology.controller.ssh
+        # Who may connect: the caller (sudo's, through sudo) and, if named, one group.
+        self.access = Access.for_caller(group or topology.controller.group)
         self._parts: RunningLab | None = None
         self._status = StatusWriter(self.state)
         self._signals = OwnerSignals()
@@ -304,6 +308,8 @@ class Lab:
         try:
             for line in self.state.acquire():
                 self._event("cleanup", "-", line)
+            self.access.own_dir(self.state.dir)
+            self.state.info["access"] = self.access.as_dict()
             self._parts = self._make_parts(install)
             self._bring_up(self._parts, report, timeout)
         except BaseException as exc:
@@ -474,6 +480,7 @@ class Lab:
         parts.teardown.callback(_detach_quietly, parts)
         if parts.mux is not None:
             parts.loop.call(parts.mux.start())
+        self.access.own_socket(self.mux_path)  # scamperlab's mux, or sc_remoted's own
 
     def _stop_vps(self, supervisor: VpSupervisor) -> None:
         with self.state.throttled():

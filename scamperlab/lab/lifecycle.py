@@ -151,6 +151,7 @@ def up_detached(
     name: str | None = None,
     scamper_prefix: str | None = None,
     ssh: bool = False,
+    group: str | None = None,
     state_dir: str | Path | None = None,
     progress: Progress | None = None,
     notify: Notify | None = None,
@@ -177,6 +178,8 @@ def up_detached(
         argv += ["--scamper-prefix", str(scamper_prefix)]
     if ssh:
         argv.append("--ssh")
+    if group:
+        argv += ["--group", group]
     env = dict(os.environ)
     if state_dir is not None:
         env["SCAMPERLAB_STATE_DIR"] = str(state_dir)
@@ -223,6 +226,7 @@ def _serve_detached(argv: Sequence[str]) -> int:
     parser.add_argument("--name", required=True)
     parser.add_argument("--scamper-prefix")
     parser.add_argument("--ssh", action="store_true")
+    parser.add_argument("--group")
     args = parser.parse_args(argv)
     from scamperlab.lab.core import Lab
 
@@ -239,7 +243,11 @@ def _serve_detached(argv: Sequence[str]) -> int:
     start = time.monotonic()
     try:
         lab = Lab.from_file(
-            args.topology, name=args.name, scamper_prefix=args.scamper_prefix, ssh=args.ssh
+            args.topology,
+            name=args.name,
+            scamper_prefix=args.scamper_prefix,
+            ssh=args.ssh,
+            group=args.group,
         )
     except SystemExit:
         return 0

@@ -177,6 +177,9 @@ class Controller(_Strict):
     port: int = Field(default=31337, ge=1, le=65535)
     # Also run an OpenSSH server there, as Ark's controller host (see docs/deploy.md).
     ssh: bool = False
+    # The one group, besides the lab's owner, that may use its mux and VP sockets
+    # (sc_remoted's -O allowgroup on Ark); see docs/cli.md#who-may-use-a-lab.
+    group: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 class Defaults(_Strict):
