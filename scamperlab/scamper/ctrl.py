@@ -331,16 +331,16 @@ class ScamperCtrl:
             out = []
             for one in chosen:
                 try:
-                    out.append(self._start(one, line, expect, user_userid, bool(sync)))
+                    out.append(self._launch(one, line, expect, user_userid, bool(sync)))
                 except RuntimeError:
                     continue
             if sync:
                 return [self._wait_sync(t) for t in out]
             return out
-        task = self._start(chosen, line, expect, user_userid, bool(sync))
+        task = self._launch(chosen, line, expect, user_userid, bool(sync))
         return self._wait_sync(task) if sync else task
 
-    def _start(
+    def _launch(
         self, inst: ScamperInst, line: str, expect: str, userid: int, sync: bool
     ) -> ScamperTask:
         tag = None

@@ -205,17 +205,17 @@ class ScamperVp(NoInit):
 
     _ref: VpRef
 
-    def _key(self) -> tuple[int, int]:
+    def _identity(self) -> tuple[int, int]:
         return (self._ref.conn.handle, self._ref.vp_id)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ScamperVp) and self._key() == other._key()
+        return isinstance(other, ScamperVp) and self._identity() == other._identity()
 
     def __lt__(self, other: ScamperVp) -> bool:
-        return self._key() < other._key()
+        return self._identity() < other._identity()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self._identity())
 
     def __str__(self) -> str:
         return self.name if self.name is not None else object.__repr__(self)

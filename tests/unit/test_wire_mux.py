@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from scamperlab.wire import mux as p
 from scamperlab.mux.metadata import metadata_file, vp_attrs
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.processes.remoted import VpSocket
 from scamperlab.topology.model import VantagePoint
+from scamperlab.wire import mux as p
 
 
 def test_frames_survive_any_split() -> None:
