@@ -98,7 +98,7 @@ class ScamperCtrl:
         self.param = param
         self.outfile = outfile
         self._collector = Collector(self, bool(meta))
-        self._muxes: list[ScamperMux] = []
+        self._muxes: list[ScamperMux] = []  # the pytest plugin closes these (see ScamperMux)
         self._tags = 0
         if unix is not None:
             self.add_unix(unix)
@@ -296,7 +296,8 @@ class ScamperCtrl:
                 raise RuntimeError("no connected ScamperInst")
             if len(attached) > 1:
                 raise RuntimeError("specify a ScamperInst")
-            return next(iter(attached.values()))  # type: ignore[no-any-return]
+            only: ScamperInst = next(iter(attached.values()))
+            return only
         if isinstance(inst, ScamperInst):
             session = session_of(inst)
             if session.removed:

@@ -289,8 +289,9 @@ def vp_ref(vp: ScamperVp) -> VpRef:
 class ScamperMux(NoInit):
     """One connection to a mux socket: its VP list and its channels."""
 
-    # The connection is this mux's transport; scamperlab's own tests close it
-    # as ``mux._transport.close()``, the real module having no public close.
+    # The connection is this mux's transport. The real module has no public
+    # close, so scamperlab's pytest plugin and tests close it as
+    # ``ctrl._muxes[i]._transport.close()``: keep both names.
     __slots__ = ("_transport",)
 
     _transport: MuxConnection
