@@ -1,6 +1,6 @@
 """What the lab's mux adds to a measurement, beside the per-VP socket of the same scamper.
 
-    sudo .venv/bin/python -m benchmarks.mux_overhead [--runs 300]
+    sudo .venv/bin/python -m benchmarks.mux_overhead [--runs 300] [--state-dir DIR]
 
 One small lab (2 VPs, no link delay). The same VP runs ``ping -c 1 -o 1``
 (done at the first reply) to a target again and again, alternately through
@@ -47,6 +47,15 @@ def _read_result(
                 return
 
 
+def _announced_id(mux: socket.socket, frames: p.FrameReader, name: str) -> int:
+    """The mux's id for the VP called ``name``, read from its announcements."""
+    while True:
+        for chan, payload in frames.feed(mux.recv(65536)):
+            message = p.decode_control(payload) if chan == 0 else None
+            if isinstance(message, p.VpUpdate) and message.fields().get(p.Attr.NAME) == name:
+                return message.vp_id
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -55,8 +64,11 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument(
+        "--state-dir", default=None, help="where the lab keeps its state (default: under /run)"
+    )
     args = parser.parse_args()
-    times = measure(args.runs)
+    times = measure(args.runs, args.state_dir)
     base50 = percentile(times["per-VP socket"], 0.5)
     base99 = percentile(times["per-VP socket"], 0.99)
     print(f"{args.runs} pings each, alternating; times in ms from command to result")
@@ -109,15 +121,8 @@ def measure(runs: int, state_dir: str | None = None) -> dict[str, list[float]]:
             mux = socket.socket(socket.AF_UNIX)
             mux.connect(str(lab.mux_path))
             frames = p.FrameReader()
-            vp_id = None
-            while vp_id is None:
-                for chan, payload in frames.feed(mux.recv(65536)):
-                    kind = struct.unpack_from(">H", payload)[0] if chan == 0 else -1
-                    if kind == p.MuxType.VP_UPDATE:
-                        attrs = dict(p.decode_attrs(payload[6:]))
-                        if attrs.get(p.Attr.NAME) == vp.name:
-                            vp_id = struct.unpack_from(">I", payload, 2)[0]
-            mux.sendall(p.channel_open(vp_id, 1))
+            vp_id = _announced_id(mux, frames, vp.name)
+            mux.sendall(p.ChannelOpen(vp_id, 1).encode())
             mux_session = SessionParser()
 
             ctrl = ScamperCtrl(mux=str(lab.mux_path))

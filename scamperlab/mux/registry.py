@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scamperlab.wire.mux import Attr
+from scamperlab.wire.mux import Attr, VpUpdate
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ class MuxVp:
             attrs.append((Attr.IPV4, self.address))
         attrs += self.metadata
         return attrs
+
+    def announcement(self) -> VpUpdate:
+        """The mux message that announces this VP to a user."""
+        return VpUpdate(self.id, tuple(self.attrs()))
 
 
 Listener = Callable[[str, MuxVp], None]

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,15 +70,15 @@ class MuxSession:
 
     def on_registry(self, event: str, vp: MuxVp) -> None:
         if event == "arrived":
-            self._send(p.vp_update(vp.id, vp.attrs()))
+            self._send(vp.announcement().encode())
         else:
-            self._send(p.vp_departed(vp.id))
+            self._send(p.VpDeparted(vp.id).encode())
 
     async def run(self) -> None:
         registry = self.server.registry
         for vp in registry.by_id.values():
-            self._send(p.vp_update(vp.id, vp.attrs()))
-        self._send(p.go())
+            self._send(vp.announcement().encode())
+        self._send(p.Go().encode())
         registry.listeners.append(self.on_registry)
         frames = p.FrameReader()
         try:
@@ -116,21 +115,24 @@ class MuxSession:
             await _linger(lingering)
 
     def _control(self, payload: bytes) -> None:
-        if len(payload) < 2:
-            raise _ProtocolError("control message shorter than its type")
-        (kind,) = struct.unpack_from(">H", payload)
-        if kind != p.MuxType.CHANNEL_OPEN:
-            log.info("mux: ignoring control message type %d from a client", kind)
+        # Only channel opens matter from a client: anything else is ignored, malformed or not.
+        try:
+            message = p.decode_control(payload)
+        except p.MuxProtocolError as exc:
+            if exc.kind in (None, p.MuxType.CHANNEL_OPEN):
+                raise _ProtocolError(str(exc)) from None
+            log.info("mux: ignoring control message type %d from a client", exc.kind)
             return
-        if len(payload) != 10:
-            raise _ProtocolError("malformed channel open")
-        vp_id, channel_id = struct.unpack_from(">II", payload, 2)
+        if not isinstance(message, p.ChannelOpen):
+            log.info("mux: ignoring control message type %d from a client", message.kind)
+            return
+        vp_id, channel_id = message.vp_id, message.channel
         if channel_id == 0 or channel_id in self.channels:
             raise _ProtocolError(f"channel {channel_id} is reserved or already open")
         vp = self.server.registry.by_id.get(vp_id)
         if vp is None:
             log.info("mux: channel open for unknown VP id %d", vp_id)
-            self._send(p.channel_close(channel_id))
+            self._send(p.ChannelClose(channel_id).encode())
             return
         chan = _Channel(channel_id, vp)
         if self.server.legacy_version is not None:
@@ -144,7 +146,7 @@ class MuxSession:
         except OSError as exc:
             log.info("mux: cannot reach VP %s: %s", chan.vp.name, exc)
             self.channels.pop(chan.id, None)
-            self._send(p.channel_close(chan.id))
+            self._send(p.ChannelClose(chan.id).encode())
             return
         pump = asyncio.create_task(self._pump(chan, vp_writer))
         try:
@@ -164,7 +166,7 @@ class MuxSession:
                 await pump
             vp_writer.close()
             self.channels.pop(chan.id, None)
-            self._send(p.channel_close(chan.id))
+            self._send(p.ChannelClose(chan.id).encode())
 
     async def _pump(self, chan: _Channel, vp_writer: asyncio.StreamWriter) -> None:
         while True:  # ends when its relay is cancelled or its VP's socket closes

@@ -35,7 +35,7 @@ from pathlib import Path
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.mux.server import MuxServer
 from scamperlab.processes.sockets import VpSocket, scan_vp_sockets
-from scamperlab.wire.mux import Attr, vp_update
+from scamperlab.wire.mux import Attr, VpUpdate
 
 log = logging.getLogger("scamperlab.mux")
 
@@ -89,7 +89,7 @@ def parse_metadata(text: str, source: str = "metadata") -> Metadata:
         try:
             # The longest the live attributes can be: arrival time and an IPv6 address.
             worst = [(Attr.NAME, name), (Attr.ARRIVAL, "0" * 17), (Attr.IPV6, "f" * 39)]
-            vp_update(1, [*worst, *attrs])
+            VpUpdate(1, (*worst, *attrs)).encode()
         except ValueError as exc:
             raise MetadataError(f"{source}: metadata of {name} is too large ({exc})") from None
     return meta

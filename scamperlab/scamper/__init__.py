@@ -24,7 +24,6 @@ from scamperlab.scamper.commands.dealias_types import (
     ScamperDealiasMidardiscRound,
     ScamperDealiasProbedef,
 )
-from scamperlab.scamper.control import ScamperInst, ScamperMux, ScamperTask, ScamperVp
 from scamperlab.scamper.ctrl import ScamperCtrl
 from scamperlab.scamper.enums import (
     ScamperHostStop,
@@ -41,6 +40,8 @@ from scamperlab.scamper.enums import (
 )
 from scamperlab.scamper.errors import ScamperInstError
 from scamperlab.scamper.file import ScamperFile
+from scamperlab.scamper.instance import ScamperInst, ScamperTask
+from scamperlab.scamper.muxclient import ScamperMux, ScamperVp
 from scamperlab.scamper.results import (
     ScamperCycle,
     ScamperDealias,

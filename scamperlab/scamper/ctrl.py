@@ -3,34 +3,39 @@
 Everything happens in the caller's thread, inside ``poll()``,
 ``responses()`` and synchronous ``do_*`` calls, as in the real module: there
 is no background thread, so callbacks run exactly where a script expects.
+
+The controller connects (:mod:`.transport`), attaches instances
+(:mod:`.instance`) over sockets or mux channels (:mod:`.muxclient`), runs
+the one poll loop and hands out what its :class:`~.collector.Collector`
+gathered. It sees instances, tasks and muxes only through their modules'
+accessors (``session_of``, ``task_state``, ``vp_ref``, ``connection_of``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import inspect
 import os
 import re
 import select
-import socket
 import stat
-from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from scamperlab.scamper import commands
-from scamperlab.scamper.control import (
-    ScamperInst,
-    ScamperMux,
-    ScamperTask,
-    ScamperVp,
-    SocketTransport,
-    connect_unix,
-)
+from scamperlab.scamper.collector import Collector
 from scamperlab.scamper.errors import ScamperInstError
-from scamperlab.scamper.results import ScamperCycle, ScamperList
-from scamperlab.wire.tagging import TAG_BASE, TAGGABLE, asked_by
+from scamperlab.scamper.instance import (
+    Link,
+    ScamperInst,
+    ScamperTask,
+    new_instance,
+    session_of,
+    task_state,
+)
+from scamperlab.scamper.muxclient import ScamperMux, ScamperVp, connection_of, open_mux, vp_ref
+from scamperlab.scamper.transport import SocketTransport, connect_inet, connect_unix
+from scamperlab.wire.tagging import TAG_BASE, TAGGABLE
 
 # method -> (technique name for errors, result class it produces, accepts a list of instances)
 MEASUREMENTS: dict[str, tuple[str, str, bool]] = {
@@ -88,18 +93,13 @@ class ScamperCtrl:
                 raise ValueError("outfile not ScamperFile")
             if not outfile.is_write():
                 raise RuntimeError("outfile not opened in write mode")
-        self._meta = bool(meta)
         self.morecb = morecb
         self.eofcb = eofcb
         self.param = param
         self.outfile = outfile
-        self._insts: dict[int, ScamperInst] = {}
-        self._muxes: list[ScamperMux] = []
-        self._results: deque[tuple[Any, ScamperInst]] = deque()
-        self._exceptions: deque[BaseException] = deque()
-        self._taskc = 0
+        self._collector = Collector(self, bool(meta))
+        self._muxes: list[ScamperMux] = []  # the pytest plugin closes these (see ScamperMux)
         self._tags = 0
-        self._eof_waiting: list[ScamperInst] = []
         if unix is not None:
             self.add_unix(unix)
         if remote is not None:
@@ -119,49 +119,36 @@ class ScamperCtrl:
 
     @property
     def instc(self) -> int:
-        return len(self._insts)
+        return len(self._collector.attached)
 
     @property
     def taskc(self) -> int:
-        return self._taskc
+        return self._collector.taskc
 
     # -- instances --------------------------------------------------------------------
 
-    def _adopt(self, inst: ScamperInst) -> ScamperInst:
-        self._insts[inst._handle] = inst
-        return inst
+    def _attach(self, name: str | None, libname: str, link: Link, vp: Any = None) -> ScamperInst:
+        return new_instance(self._collector, name, libname, link, vp)
 
     def add_unix(self, path: str) -> ScamperInst:
-        sock = connect_unix(str(path))
-        inst = ScamperInst._create(self, "unix", str(path), str(path))
-        inst._transport = SocketTransport(sock)
-        inst._awaiting.append(("attach", None, "attach"))
-        inst._transport.send(b"attach\n")
-        return self._adopt(inst)
+        transport = SocketTransport(connect_unix(str(path)))
+        inst = self._attach(str(path), str(path), transport)
+        session_of(inst).attach()
+        return inst
 
     def add_inet(self, port: int, addr: str | None = None) -> ScamperInst:
         host = addr if addr is not None else "127.0.0.1"
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.connect((host, int(port)))
-        except OSError as exc:
-            sock.close()
-            raise RuntimeError(f"could not connect to {host}:{port}") from exc
-        name = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
-        inst = ScamperInst._create(self, "inet", name, name)
-        inst._transport = SocketTransport(sock)
-        inst._awaiting.append(("attach", None, "attach"))
-        inst._transport.send(b"attach\n")
-        return self._adopt(inst)
+        transport = SocketTransport(connect_inet(host, int(port)))
+        name = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        inst = self._attach(name, name, transport)
+        session_of(inst).attach()
+        return inst
 
     def add_remote(self, path: str) -> ScamperInst:
         path = str(path)
-        sock = connect_unix(path)
+        transport = SocketTransport(connect_unix(path))
         m = _REMOTE_NAME_RE.search(path)
-        inst = ScamperInst._create(self, "remote", m.group(1) if m else path, path)
-        inst._transport = SocketTransport(sock)
-        return self._adopt(inst)
+        return self._attach(m.group(1) if m else path, path, transport)
 
     def add_remote_dir(self, path: str) -> None:
         for entry in os.listdir(path):
@@ -174,7 +161,7 @@ class ScamperCtrl:
                 continue
 
     def add_mux(self, path: str) -> None:
-        self._muxes.append(ScamperMux._connect(str(path)))
+        self._muxes.append(open_mux(str(path)))
 
     def vps(self) -> list[ScamperVp]:
         return [vp for mux in self._muxes for vp in mux.vps()]
@@ -190,100 +177,73 @@ class ScamperCtrl:
             raise TypeError("vps not ScamperVp, list, or set")
         added = []
         for vp in items:
-            mux = vp._mux
-            if mux not in self._muxes or vp._id not in mux._vps or mux._transport.closed:
+            ref = vp_ref(vp)
+            if ref.mux not in self._muxes or not ref.conn.has_vp(ref.vp_id):
+                continue
+            if not ref.conn.is_open():
                 continue
             name = vp.name or vp.ipv4 or vp.ipv6
-            inst = ScamperInst._create(self, "mux", name, name or "")
-            inst._vp = vp
-            inst._mux = mux
-            inst._mux_chan = mux._open_channel(vp)
-            mux._channels[inst._mux_chan] = inst
-            added.append(self._adopt(inst))
+            channel = ref.conn.open_channel(ref.vp_id)
+            inst = self._attach(name, name or "", channel, vp)
+            channel.deliver_to(session_of(inst))
+            added.append(inst)
         return added
 
     def remove(self, inst: Any) -> None:
         if not isinstance(inst, ScamperInst):
             raise TypeError("inst is not a ScamperInst")
-        if inst._removed or self._insts.get(inst._handle) is not inst:
+        session = session_of(inst)
+        if session.removed or self._collector.attached.get(session.handle) is not inst:
             raise ValueError("instance not in this ctrl")
-        del self._insts[inst._handle]
-        for task in list(inst._open_tasks):
-            inst._drop(task)
-        inst._close()
-        inst._removed = True
+        session.remove()
 
     def instances(self) -> list[ScamperInst]:
-        return list(self._insts.values())
+        return list(self._collector.attached.values())
 
     def done(self) -> None:
-        for inst in list(self._insts.values()):
+        for inst in list(self._collector.attached.values()):
             inst.done()
 
     def is_done(self) -> bool:
-        return not self._results and not self._insts and not self._eof_waiting
+        return self._collector.is_done()
 
     def exceptions(self) -> Iterator[BaseException]:
-        while self._exceptions:
-            yield self._exceptions.popleft()
+        pending = self._collector.exceptions
+        while pending:
+            yield pending.popleft()
 
     # -- collecting -------------------------------------------------------------------
 
-    def _pop_result(self) -> Any:
-        while self._results:
-            obj, inst = self._results.popleft()
-            inst._resultc -= 1
-            if inst._eofcb_pending and inst._resultc == 0:
-                self._eof_waiting.append(inst)
-            if isinstance(obj, ScamperList | ScamperCycle) and not self._meta:
-                continue
-            return obj
-        return None
-
-    def _run_deferred_eofcbs(self, raise_direct: bool) -> None:
-        while self._eof_waiting:
-            inst = self._eof_waiting.pop(0)
-            inst._eofcb_pending = False
-            if self.eofcb is None:
-                continue
-            if raise_direct:
-                self.eofcb(self, inst, self.param)
-            else:
-                try:
-                    self.eofcb(self, inst, self.param)
-                except Exception as exc:
-                    self._exceptions.append(exc)
-
     def poll(self, timeout: Any = None, until: Any = None) -> Any:
-        if self._exceptions:
-            raise self._exceptions.popleft()
-        obj = self._pop_result()
+        collector = self._collector
+        collector.raise_pending()
+        obj = collector.pop_result()
         if obj is not None:
-            self._run_deferred_eofcbs(raise_direct=True)
+            collector.run_eofcbs(raise_direct=True)
             return obj
         deadline = _deadline(timeout, until)
         while True:
-            self._run_deferred_eofcbs(raise_direct=True)
-            if self._exceptions:
-                raise self._exceptions.popleft()
-            obj = self._pop_result()
+            collector.run_eofcbs(raise_direct=True)
+            collector.raise_pending()
+            obj = collector.pop_result()
             if obj is not None:
-                self._run_deferred_eofcbs(raise_direct=True)
+                collector.run_eofcbs(raise_direct=True)
                 return obj
-            if self.is_done():
+            if collector.is_done():
                 return None
             if deadline is not None and _dt.datetime.now() >= deadline:
                 return None
             self._wait(deadline)
 
     def responses(self, timeout: Any = None, until: Any = None) -> Iterator[Any]:
+        collector = self._collector
         deadline = _deadline(timeout, until)
         while True:
-            while (obj := self._pop_result()) is not None:
-                self._run_deferred_eofcbs(raise_direct=False)
+            while (obj := collector.pop_result()) is not None:
+                collector.run_eofcbs(raise_direct=False)
                 yield obj
-            self._run_deferred_eofcbs(raise_direct=False)
-            if self._taskc <= 0:
+            collector.run_eofcbs(raise_direct=False)
+            if collector.taskc <= 0:
                 return
             if deadline is not None and _dt.datetime.now() >= deadline:
                 return
@@ -295,69 +255,54 @@ class ScamperCtrl:
         """Wait for and handle I/O until something happens or ``deadline`` passes."""
         poller = select.poll()
         handlers: dict[int, Callable[[], None]] = {}
-        flushers: dict[int, SocketTransport] = {}
-        for inst in self._insts.values():
-            transport = inst._transport
+        transports: dict[int, SocketTransport] = {}
+        for inst in self._collector.attached.values():
+            session = session_of(inst)
+            transport = session.transport
             if transport is not None and not transport.closed:
                 fd = transport.fileno()
-                handlers[fd] = inst._on_readable
-                flushers[fd] = transport
+                handlers[fd] = session.on_readable
+                transports[fd] = transport
         for mux in self._muxes:
-            if not mux._transport.closed:
-                fd = mux._transport.fileno()
-                handlers[fd] = mux._on_readable
-                flushers[fd] = mux._transport
+            conn = connection_of(mux)
+            if conn.is_open():
+                fd = conn.transport.fileno()
+                handlers[fd] = conn.on_readable
+                transports[fd] = conn.transport
         if not handlers:
             if deadline is None:
                 raise RuntimeError("no connected ScamperInst")
             return
-        for fd, transport in flushers.items():
-            poller.register(fd, select.POLLIN | (select.POLLOUT if transport.out else 0))
+        for fd, transport in transports.items():
+            poller.register(fd, select.POLLIN | (select.POLLOUT if transport.wants_write() else 0))
         if deadline is None:
             timeout_ms: float | None = None
         else:
             timeout_ms = max(0.0, (deadline - _dt.datetime.now()).total_seconds() * 1000)
         for fd, events in poller.poll(timeout_ms):
             if events & select.POLLOUT:
-                flushers[fd].flush()
+                transports[fd].flush()
             if events & (select.POLLIN | select.POLLHUP | select.POLLERR):
                 handlers[fd]()
-
-    def _callback(self, which: str, inst: ScamperInst) -> None:
-        if which == "more" and self.morecb is not None:
-            try:
-                self.morecb(self, inst, self.param)
-            except Exception as exc:
-                self._exceptions.append(exc)
-
-    def _on_inst_eof(self, inst: ScamperInst) -> None:
-        self._insts.pop(inst._handle, None)
-        if inst._resultc > 0:
-            inst._eofcb_pending = True
-        else:
-            self._eof_waiting.append(inst)
-
-    def _write_outfile(self, obj: Any, record: bytes) -> None:
-        if self.outfile is None:
-            return
-        with contextlib.suppress(Exception):  # the real module swallows write errors too
-            self.outfile._write_record(obj, record)
 
     # -- measurements -------------------------------------------------------------------
 
     def _select(
         self, inst: Any, technique: str, allow_list: bool, sync: Any
     ) -> list[ScamperInst] | ScamperInst:
+        attached = self._collector.attached
         if inst is None:
-            if not self._insts:
+            if not attached:
                 raise RuntimeError("no connected ScamperInst")
-            if len(self._insts) > 1:
+            if len(attached) > 1:
                 raise RuntimeError("specify a ScamperInst")
-            return next(iter(self._insts.values()))
+            only: ScamperInst = next(iter(attached.values()))
+            return only
         if isinstance(inst, ScamperInst):
-            if inst._removed:
+            session = session_of(inst)
+            if session.removed:
                 raise RuntimeError("ScamperInst removed from ctrl")
-            if inst._eof:
+            if session.eof:
                 if inst.name:
                     raise RuntimeError(f"ScamperInst {inst.name} has signalled EOF")
                 raise RuntimeError("ScamperInst has signalled EOF")
@@ -369,7 +314,8 @@ class ScamperCtrl:
             if not all(isinstance(i, ScamperInst) for i in inst):
                 raise TypeError("inst list contains non ScamperInst")
             usable = sorted(
-                {i for i in inst if not i._removed and not i._eof}, key=lambda i: i._handle
+                {i for i in inst if not session_of(i).removed and not session_of(i).eof},
+                key=lambda i: session_of(i).handle,
             )
             if not usable:
                 raise RuntimeError("no usable ScamperInst")
@@ -386,38 +332,35 @@ class ScamperCtrl:
             out = []
             for one in chosen:
                 try:
-                    out.append(self._start(one, line, expect, user_userid, bool(sync)))
+                    out.append(self._launch(one, line, expect, user_userid, bool(sync)))
                 except RuntimeError:
                     continue
             if sync:
                 return [self._wait_sync(t) for t in out]
             return out
-        task = self._start(chosen, line, expect, user_userid, bool(sync))
+        task = self._launch(chosen, line, expect, user_userid, bool(sync))
         return self._wait_sync(task) if sync else task
 
-    def _start(
+    def _launch(
         self, inst: ScamperInst, line: str, expect: str, userid: int, sync: bool
     ) -> ScamperTask:
         tag = None
         if line.split(" ", 1)[0].lower() in TAGGABLE:
             self._tags = (self._tags + 1) % 0x3FFFFFFF
             tag = TAG_BASE + self._tags
-        task = ScamperTask._create(inst, expect, tag, userid, asked_by(line), sync)
-        inst._schedule(line, task)
-        if not sync:
-            self._taskc += 1
-        return task
+        return session_of(inst).schedule(line, expect, tag, userid, sync)
 
     def _wait_sync(self, task: ScamperTask) -> Any:
-        while not task._finished:
-            if self._exceptions:
-                raise self._exceptions.popleft()
-            if task._error is not None:
-                raise task._error
-            if task._dropped:
-                raise ScamperInstError(f"got fatal from {task._inst.name}: task lost", task._inst)
+        state = task_state(task)
+        while not state.finished:
+            self._collector.raise_pending()
+            if state.error is not None:
+                raise state.error
+            if state.dropped:
+                session = state.session
+                raise ScamperInstError(f"got fatal from {session.name}: task lost", session.inst)
             self._wait(None)
-        return task._result
+        return state.result
 
 
 def _make_measurement(method: str, builder: Callable[..., str]) -> Callable[..., Any]:
