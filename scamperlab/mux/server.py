@@ -211,8 +211,10 @@ class MuxServer:
     _server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
+        """Listen. Who may connect is the caller's to decide (the socket's owner and mode,
+        its directory's): the lab admits its owner and one group, the standalone
+        service its group."""
         self._server = await asyncio.start_unix_server(self._accept, path=str(self.path))
-        self.path.chmod(0o777)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

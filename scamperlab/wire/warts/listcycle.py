@@ -10,12 +10,11 @@ decodes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from . import reader as R
 from .addr import ScamperAddr
 from .errors import WartsFormatError
-from .reader import Field, Reader
+from .reader import CycleData, Field, ListData, Reader
 from .writer import Writer
 
 __all__ = [
@@ -31,29 +30,6 @@ __all__ = [
     "encode_cycle_stop",
     "encode_list",
 ]
-
-
-@dataclass
-class ListData:
-    """A warts list record: the list a measurement was run under."""
-
-    id: int = 0
-    name: str | None = None
-    descr: str | None = None
-    monitor: str | None = None
-
-
-@dataclass
-class CycleData:
-    """A warts cycle record.  Shared (not copied) between the cycle-start
-    record and every result that refers to it, so a later cycle-stop
-    record is visible through all of them, as in scamper's C library."""
-
-    list: ListData | None = None
-    id: int = 0
-    start_time: int = 0
-    stop_time: int = 0
-    hostname: str | None = None
 
 
 LIST_FIELDS: Sequence[Field | None] = (("descr", R.string), ("monitor", R.string))

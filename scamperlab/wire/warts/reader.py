@@ -1,4 +1,4 @@
-"""Bounded cursor over one warts record, plus the per-stream state.
+"""Bounded cursor over one warts record, plus the per-stream state (lists, cycles).
 
 Warts stores most structures as a *flags + parameters* block: a bitmap of
 which optional fields are present (seven flag bits per byte, the high bit
@@ -18,15 +18,11 @@ import contextlib
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .addr import ScamperAddr
 from .errors import WartsFormatError, WartsTruncatedError
 
-if TYPE_CHECKING:  # listcycle reads its records with this module's Reader
-    from .listcycle import CycleData, ListData
-
-__all__ = ["Field", "Reader", "RecordContext", "Timeval", "WartsState"]
+__all__ = ["CycleData", "Field", "ListData", "Reader", "RecordContext", "Timeval", "WartsState"]
 
 #: (seconds, microseconds), as warts stores times.
 Timeval = tuple[int, int]
@@ -34,6 +30,29 @@ Timeval = tuple[int, int]
 
 #: One entry of a flags/params table: attribute name and how to read it.
 Field = tuple[str, Callable[["Reader"], object]]
+
+
+@dataclass
+class ListData:
+    """A warts list record: the list a measurement was run under."""
+
+    id: int = 0
+    name: str | None = None
+    descr: str | None = None
+    monitor: str | None = None
+
+
+@dataclass
+class CycleData:
+    """A warts cycle record.  Shared (not copied) between the cycle-start
+    record and every result that refers to it, so a later cycle-stop
+    record is visible through all of them, as in scamper's C library."""
+
+    list: ListData | None = None
+    id: int = 0
+    start_time: int = 0
+    stop_time: int = 0
+    hostname: str | None = None
 
 
 @dataclass

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from . import reader as R
 from .addr import ScamperAddr
 from .errors import WartsError
-from .reader import Field, Reader
-
-if TYPE_CHECKING:  # listcycle writes its records with this module's Writer
-    from .listcycle import CycleData, ListData
+from .reader import CycleData, Field, ListData, Reader
 
 __all__ = ["WRITERS", "RefIds", "Writer", "present_ids", "register"]
 

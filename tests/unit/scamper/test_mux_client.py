@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from scamperlab.scamper import ScamperCtrl, ScamperInst, ScamperInstError, ScamperPing
-from scamperlab.scamper.warts import split_records
 from scamperlab.wire import mux as wire
 from scamperlab.wire.uu import uuencode_object
+from scamperlab.wire.warts.records import split_records
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "warts" / "ping-20211212.warts"
 A = wire.Attr
