@@ -23,3 +23,24 @@ _.__signature__
 _.session_lab  # scamperlab_pool.session_lab(), docs/testing.md
 _.fakeroute_yaml  # docs/routers.md
 _.raise_for_violations  # docs/audit.md
+# The context-manager protocol's parameters, required by name and position (Lab,
+# ScamperCtrl, ScamperFile).
+_.tb
+_.exc_value
+_.traceback
+# Read with getattr by deploy/remote.py (which module a remote script got).
+_.IMPLEMENTATION
+# Fields of warts structures: written and read by NAME through the flags/params
+# tables of scamperlab/wire/warts (Reader.params, Writer.params), so that a record
+# read and written back keeps every field, though no result property shows them.
+_.errest
+_.datalen
+_.app_proto
+_.server_mss
+_.syn_retx
+_.dat_retx
+_.cookie
+_.ver
+_.lss_stop
+_.gss_stop
+_.loopaction

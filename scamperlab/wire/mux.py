@@ -44,24 +44,6 @@ class Attr(IntEnum):
     ASN6 = 13
 
 
-# The order sc_remoted emits attributes in; clients should not care, but some do.
-ATTR_ORDER = (
-    Attr.NAME,
-    Attr.ARRIVAL,
-    Attr.IPV4,
-    Attr.IPV6,
-    Attr.ASN4,
-    Attr.ASN6,
-    Attr.LATLONG,
-    Attr.CC,
-    Attr.ST,
-    Attr.PLACE,
-    Attr.SHORTNAME,
-    Attr.IATA,
-    Attr.TAG,
-)
-
-
 def frame(channel: int, payload: bytes) -> bytes:
     return HEADER.pack(channel, len(payload)) + payload
 
