@@ -5,6 +5,17 @@ machines without it (Debian's scamper 20211212 has no libscamperctrl). It is
 importable as ``scamper`` through :mod:`scamperlab.shim` only where no real
 module exists. Like the real module it has no ``__all__``, so a star import
 also brings in the standard-library modules it uses.
+
+May import: :mod:`scamperlab.wire` (the bytes it shares with the mux server)
+and :mod:`scamperlab.errors`; never :mod:`scamperlab.mux`, its sibling layer,
+nor anything above (shim, lab, tools, CLI), so it loads without the lab.
+
+By concept: ``ctrl`` (:class:`ScamperCtrl`, the poll loop), ``collector``
+(what a controller gathers: results, errors, callbacks), ``instance``
+(an attached scamper session and its tasks), ``muxclient`` (a mux connection
+and its VPs), ``transport`` (sockets), ``commands`` (command lines),
+``results`` and ``warts`` (result classes over ``wire.warts``'s plain data),
+``file`` (:class:`ScamperFile`).
 """
 
 # ruff: noqa: F401  (re-exports; like the real module there is no __all__)
