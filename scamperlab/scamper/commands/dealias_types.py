@@ -19,7 +19,12 @@ from typing import Any
 
 from .common import is_scamper_addr
 
-__all__ = ["PROBEDEF_METHODS", "ScamperDealiasMidardiscRound", "ScamperDealiasProbedef"]
+__all__ = [
+    "PROBEDEF_METHODS",
+    "ScamperDealiasMidardiscRound",
+    "ScamperDealiasProbedef",
+    "probedef_from_result",
+]
 
 #: scamper's probedef method names and the transport each one uses.
 PROBEDEF_METHODS: dict[str, str] = {
@@ -135,32 +140,6 @@ class ScamperDealiasProbedef:
         self._ports = [0, 0]
         self._icmp = [0, 0]
 
-    @classmethod
-    def _from_result(
-        cls,
-        method: str,
-        *,
-        src: str | None = None,
-        dst: str | None = None,
-        ttl: int = 0,
-        size: int = 0,
-        sport: int = 0,
-        dport: int = 0,
-        icmp_id: int = 0,
-        icmp_sum: int = 0,
-    ) -> ScamperDealiasProbedef:
-        """Build a probedef from decoded result data, without user-input checks.
-
-        For the warts decoder: results carry scamper's own values, which
-        the constructor's checks would only get in the way of.
-        """
-        pd = cls.__new__(cls)
-        pd._set_method(method)
-        pd._src, pd._dst, pd._ttl, pd._size = src, dst, ttl, size
-        pd._ports = [sport, dport]
-        pd._icmp = [icmp_id, icmp_sum]
-        return pd
-
     @property
     def src(self) -> Any:
         """Source address (ScamperAddr), or None."""
@@ -248,6 +227,33 @@ class ScamperDealiasProbedef:
             if value:
                 out += f", {name}={value}"
         return out + ")"
+
+
+def probedef_from_result(
+    method: str,
+    *,
+    src: str | None = None,
+    dst: str | None = None,
+    ttl: int = 0,
+    size: int = 0,
+    sport: int = 0,
+    dport: int = 0,
+    icmp_id: int = 0,
+    icmp_sum: int = 0,
+) -> ScamperDealiasProbedef:
+    """Build a probedef from decoded result data, without user-input checks.
+
+    For the dealias results: they carry scamper's own values, which the
+    constructor's checks would only get in the way of.  A function of this
+    module (not a private classmethod) so that the results need no access
+    to the class's private members.
+    """
+    pd = ScamperDealiasProbedef.__new__(ScamperDealiasProbedef)
+    pd._set_method(method)
+    pd._src, pd._dst, pd._ttl, pd._size = src, dst, ttl, size
+    pd._ports = [sport, dport]
+    pd._icmp = [icmp_id, icmp_sum]
+    return pd
 
 
 def _uint32(value: int) -> int:

@@ -12,33 +12,38 @@ from scamperlab.wire.warts.dealias import (
     ALLY,
     BUMP,
     MERCATOR,
+    METHOD_NAMES,
     PD_ICMP,
+    PD_METHOD_NAMES,
     PD_TCP,
     PD_UDP_SET,
     PREFIXSCAN,
     RADARGUN,
     REPLY_FLAG_IPID32,
+    RESULT_ALIASES,
+    RESULT_NAMES,
+    RESULT_NONE,
+    RESULT_NOT_ALIASES,
     DealiasData,
     DealiasProbeData,
     DealiasProbedefData,
     DealiasReplyData,
 )
 
-from .dealias import METHOD_NAMES, PD_METHOD_NAMES, RESULT_NAMES
+from ..addr import ScamperAddr
+from ._util import name_of
 
 __all__ = ["dealias_json", "dealias_text"]
 
 _FLAG_NAMES = {ALLY: ("nobs",), RADARGUN: ("nobs",), PREFIXSCAN: ("nobs", "csa")}
-
-
-def _name(names: tuple[str, ...], v: int) -> str:
-    return names[v] if 0 <= v < len(names) else str(v)
+# the text writer's words differ from the JSON ones
+_TEXT_RESULTS = {RESULT_NONE: "none", RESULT_ALIASES: "aliases", RESULT_NOT_ALIASES: "not aliases"}
 
 
 def dealias_text(d: DealiasData) -> str:
     if d.method != ALLY or len(d.probedefs) != 2:
         return ""
-    word = {0: "none", 1: "aliases", 2: "not aliases"}.get(d.result, str(d.result))
+    word = _TEXT_RESULTS.get(d.result, str(d.result))
     return f"{d.probedefs[0].dst} {d.probedefs[1].dst} {word}\n"
 
 
@@ -55,8 +60,8 @@ def _flags(d: DealiasData) -> str:
 def _header(d: DealiasData) -> str:
     sec, usec = d.start or (0, 0)
     out = (
-        f'{{"type":"dealias","version":"0.2","method":"{_name(METHOD_NAMES, d.method)}"'
-        f', "userid":{d.userid}, "result":"{_name(RESULT_NAMES, d.result)}"'
+        f'{{"type":"dealias","version":"0.2","method":"{name_of(METHOD_NAMES, d.method)}"'
+        f', "userid":{d.userid}, "result":"{name_of(RESULT_NAMES, d.result)}"'
         f', "start":{{"sec":{sec}, "usec":{usec}}}'
     )
     if d.method == MERCATOR:
@@ -70,7 +75,7 @@ def _header(d: DealiasData) -> str:
     elif d.method == PREFIXSCAN:
         out += f', "a":"{d.a}", "b":"{d.b}/{d.prefix}"'
         if d.ab is not None and d.b is not None:
-            out += f', "ab":"{d.ab}/{_prefixhosts(d)}"'
+            out += f', "ab":"{d.ab}/{_prefixhosts(d.b, d.ab)}"'
         if d.xs:
             out += ', "xs":[' + ", ".join(f'"{x}"' for x in d.xs) + "]"
         out += f', "attempts":{d.attempts}, "replyc":{d.replyc}, "fudge":{d.fudge}'
@@ -81,18 +86,16 @@ def _header(d: DealiasData) -> str:
     return out
 
 
-def _prefixhosts(d: DealiasData) -> int:
+def _prefixhosts(b: ScamperAddr, ab: ScamperAddr) -> int:
     """The prefix length covering both ``b`` and ``ab`` (scamper's
     ``scamper_addr_prefixhosts``)."""
-    assert d.b is not None and d.ab is not None
-    x = int.from_bytes(d.b.packed or b"", "big") ^ int.from_bytes(d.ab.packed or b"", "big")
-    bits = len(d.b.packed or b"") * 8
-    return bits - x.bit_length()
+    x = int.from_bytes(b.packed or b"", "big") ^ int.from_bytes(ab.packed or b"", "big")
+    return len(b.packed or b"") * 8 - x.bit_length()
 
 
 def _probedef(pd: DealiasProbedefData) -> str:
     out = f'{{"id":{pd.id}, "src":"{pd.src}", "dst":"{pd.dst}", "ttl":{pd.ttl}, "size":{pd.size}'
-    out += f', "method":"{_name(PD_METHOD_NAMES, pd.method)}"'
+    out += f', "method":"{name_of(PD_METHOD_NAMES, pd.method)}"'
     if pd.method in PD_ICMP:
         out += f', "icmp_id":{pd.icmp_id}, "icmp_csum":{pd.icmp_csum}'
     elif pd.method in PD_UDP_SET:

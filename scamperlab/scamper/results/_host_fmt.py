@@ -7,21 +7,24 @@ ping and trace output) still puts a space after each comma.
 from __future__ import annotations
 
 from scamperlab.wire.warts.host import (
+    CLASS_IN,
+    STOP_NAMES,
     HostData,
     HostQueryData,
     HostRRData,
     MxData,
     SoaData,
     TxtData,
+    qclass_str,
     qtype_str,
+    rcode_str,
 )
 
 from ..addr import ScamperAddr
-from ._ping_fmt import json_str
+from ._util import json_str, name_of
 
 __all__ = ["host_json", "rr_text"]
 
-_STOP = ("NONE", "DONE", "TIMEOUT", "HALTED", "ERROR")
 _QFLAGS = ("CD", "AD", "Z", "RA", "RD", "TC", "AA", "0x80")
 _HOST_FLAGS = ((0x0001, "norecurse"), (0x0002, "tcp"), (0x0004, "nsid"))
 _STR_KEYS = {2: "nsdname", 5: "cname", 12: "ptrdname"}
@@ -29,8 +32,6 @@ _STR_KEYS = {2: "nsdname", 5: "cname", 12: "ptrdname"}
 
 def rr_text(rr: HostRRData) -> str:
     """Zone-file-like line: ``name ttl class type value``."""
-    from .host import qclass_str
-
     d = rr.data
     if isinstance(d, (ScamperAddr, str)):
         value = str(d)
@@ -47,8 +48,6 @@ def rr_text(rr: HostRRData) -> str:
 
 
 def _rr_json(rr: HostRRData) -> str:
-    from .host import CLASS_IN, qclass_str
-
     out = f'{{"class":"{qclass_str(rr.rclass)}", "type":"{qtype_str(rr.rtype)}", "ttl":{rr.ttl}'
     if rr.name is not None:
         out += f', "name":"{json_str(rr.name)}"'
@@ -77,8 +76,6 @@ def _rr_json(rr: HostRRData) -> str:
 
 
 def _query_json(q: HostQueryData) -> str:
-    from .host import rcode_str
-
     out = f'{{"id":{q.id}, "ancount":{q.ancount}, "nscount":{q.nscount}, "arcount":{q.arcount}'
     tx = q.tx or (0, 0)
     out += f', "tx":{{"sec":{tx[0]},"usec":{tx[1]}}}'
@@ -93,8 +90,6 @@ def _query_json(q: HostQueryData) -> str:
 
 
 def host_json(h: HostData) -> str:
-    from .host import qclass_str
-
     out = '{"type":"host", "version":"0.1"'
     if h.src is not None:
         out += f', "src":"{h.src}"'
@@ -105,7 +100,7 @@ def host_json(h: HostData) -> str:
     names = [f'"{n}"' for bit, n in _HOST_FLAGS if h.flags & bit]
     if names:
         out += f', "flags":[{", ".join(names)}]'
-    stop = _STOP[h.stop] if h.stop < len(_STOP) else str(h.stop)
+    stop = name_of(STOP_NAMES, h.stop).upper()
     out += f', "wait":{h.wait}, "retries":{h.retries}, "stop":"{stop}"'
     if h.qname is not None:
         out += f', "qname":"{json_str(h.qname)}"'

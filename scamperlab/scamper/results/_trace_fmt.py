@@ -10,9 +10,22 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from scamperlab.wire.warts.trace import TraceData, TraceHopData, hop_is_icmp_q
+from scamperlab.wire.warts.trace import (
+    FLAG_ALLATTEMPTS,
+    FLAG_ICMPCSUMDP,
+    FLAG_RXERR,
+    HOP_FLAG_TCP,
+    METHOD_NAMES,
+    STOP_NAMES,
+    TCP_METHODS,
+    UDP_METHODS,
+    TraceData,
+    TraceHopData,
+    hop_is_icmp,
+    hop_is_icmp_q,
+)
 
-from ._util import fmt_ms
+from ._util import fmt_ms, name_of
 
 __all__ = ["trace_json", "trace_text"]
 
@@ -28,22 +41,8 @@ _FLAG_NAMES = (
     "ptr",
     "raw",
 )
+_PORT_METHODS = UDP_METHODS | TCP_METHODS
 _HOP_FLAG_NAMES = ((0x02, "dltxts"), (0x04, "dlrxts"), (0x01, "sockrxts"), (0x08, "tscrxts"))
-_STOP_NAMES = (
-    "NONE",
-    "COMPLETED",
-    "UNREACH",
-    "ICMP",
-    "LOOP",
-    "GAPLIMIT",
-    "ERROR",
-    "HOPLIMIT",
-    "GSS",
-    "HALTED",
-    "INPROGRESS",
-)
-F_ICMPCSUMDP, F_RXERR, F_ALLATTEMPTS = 0x20, 0x80, 0x01
-HF_TCP, HF_UDP = 0x20, 0x40
 TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK, TH_URG, TH_ECE, TH_CWR = (
     0x01,
     0x02,
@@ -54,16 +53,6 @@ TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK, TH_URG, TH_ECE, TH_CWR = (
     0x40,
     0x80,
 )
-
-
-def _method(t: TraceData) -> str:
-    from .trace import METHOD_NAMES
-
-    return METHOD_NAMES.get(t.type, str(t.type))
-
-
-def _is_icmp(h: TraceHopData) -> bool:
-    return not h.flags & (HF_TCP | HF_UDP)
 
 
 def _hop_json(t: TraceData, h: TraceHopData) -> str:
@@ -77,18 +66,18 @@ def _hop_json(t: TraceData, h: TraceHopData) -> str:
     names = [f'"{n}"' for bit, n in _HOP_FLAG_NAMES if h.flags & bit]
     if names:
         out += f',"flags":[{",".join(names)}]'
-    if not t.flags & F_RXERR:
+    if not t.flags & FLAG_RXERR:
         out += f',"reply_ipid":{h.reply_ipid},"reply_size":{h.reply_size}'
-    if _is_icmp(h):
+    if hop_is_icmp(h):
         out += f',"icmp_type":{h.icmp_type},"icmp_code":{h.icmp_code}'
-        if hop_is_icmp_q(h) and not t.flags & F_RXERR:
+        if hop_is_icmp_q(h) and not t.flags & FLAG_RXERR:
             out += f',"icmp_q_ttl":{h.icmp_q_ttl},"icmp_q_ipl":{h.icmp_q_ipl}'
             if h.addr is not None and h.addr.is_ipv4():
                 out += f',"icmp_q_tos":{h.icmp_q_tos}'
         v4 = h.addr is not None and h.addr.is_ipv4()
         if (v4 and h.icmp_type == 3 and h.icmp_code == 4) or (not v4 and h.icmp_type == 2):
             out += f',"icmp_nhmtu":{h.icmp_nhmtu}'
-    elif h.flags & HF_TCP:
+    elif h.flags & HOP_FLAG_TCP:
         out += f',"tcp_flags":{h.tcp_flags}'
     if h.icmpext:
         exts = []
@@ -109,17 +98,18 @@ def _hop_json(t: TraceData, h: TraceHopData) -> str:
 
 
 def trace_json(t: TraceData) -> str:
-    out = f'{{"type":"trace","version":"0.1","userid":{t.userid},"method":"{_method(t)}"'
+    method = METHOD_NAMES.get(t.type, str(t.type))
+    out = f'{{"type":"trace","version":"0.1","userid":{t.userid},"method":"{method}"'
     if t.src is not None:
         out += f',"src":"{t.src}"'
     out += f',"dst":"{t.dst}"'
     if t.rtr is not None:
         out += f',"rtr":"{t.rtr}"'
-    if t.type in (2, 3, 5, 6):
+    if t.type in _PORT_METHODS:
         out += f',"sport":{t.sport},"dport":{t.dport}'
-    elif t.flags & F_ICMPCSUMDP:
+    elif t.flags & FLAG_ICMPCSUMDP:
         out += f',"icmp_sum":{t.dport}'
-    stop = _STOP_NAMES[t.stop_reason] if t.stop_reason < len(_STOP_NAMES) else str(t.stop_reason)
+    stop = name_of(STOP_NAMES, t.stop_reason).upper()
     out += f',"stop_reason":"{stop}","stop_data":{t.stop_data}'
     sec, usec = t.start if t.start is not None else (0, 0)
     ftime = _dt.datetime.fromtimestamp(sec, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -143,7 +133,7 @@ def trace_json(t: TraceData) -> str:
 def _icmp_note(h: TraceHopData) -> str:
     """The annotation traceroute prints after an RTT (!H, [closed], ...)."""
     f = h.tcp_flags
-    if h.flags & HF_TCP:
+    if h.flags & HOP_FLAG_TCP:
         if f & TH_RST:
             return " [closed]"
         if f & (TH_SYN | TH_ACK) == TH_SYN | TH_ACK:
@@ -161,7 +151,7 @@ def _icmp_note(h: TraceHopData) -> str:
             (TH_ECE, " ECE"),
         )
         return " [unknown," + "".join(n for bit, n in names if f & bit) + "]"
-    if not _is_icmp(h) or h.addr is None:
+    if not hop_is_icmp(h) or h.addr is None:
         return ""
     t, c = h.icmp_type, h.icmp_code
     if h.addr.is_ipv4():
@@ -183,7 +173,7 @@ def _icmp_note(h: TraceHopData) -> str:
 
 def _hop_line(t: TraceData, ttl: int, hops: list[TraceHopData]) -> str:
     if not hops:
-        if not t.flags & F_ALLATTEMPTS:
+        if not t.flags & FLAG_ALLATTEMPTS:
             return f"{ttl:2d}  *"
         return f"{ttl:2d}  " + " ".join("*" for _ in range(max(t.attempts, 1)))
     if len(hops) == 1:

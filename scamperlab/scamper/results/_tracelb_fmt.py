@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as _dt
 
 from scamperlab.wire.warts.tracelb import (
+    METHOD_NAMES,
+    NODE_FLAG_QTTL,
     TracelbData,
     TracelbNodeData,
     TracelbProbeData,
@@ -15,10 +17,38 @@ from scamperlab.wire.warts.tracelb import (
 )
 
 from ..addr import ScamperAddr
-from ._ping_fmt import json_str
-from .tracelb import METHOD_NAMES, probeset_summary, summary_text
+from ._util import json_str
 
-__all__ = ["tracelb_json", "tracelb_text"]
+__all__ = ["summary_text", "tracelb_json", "tracelb_text"]
+
+
+def probeset_summary(s: TracelbProbesetData) -> tuple[list[ScamperAddr], int]:
+    """Distinct reply sources (sorted) and the number of flows that got no
+    reply at all, as scamper summarises a probeset for printing."""
+    addrs: set[ScamperAddr] = set()
+    nullc = 0
+    flow: int | None = None
+    answered = False
+    for p in s.probes:
+        if flow is not None and p.flowid != flow:
+            nullc += 0 if answered else 1
+            answered = False
+        flow = p.flowid
+        for r in p.replies:
+            if r.addr is not None:
+                addrs.add(r.addr)
+                answered = True
+    if flow is not None and not answered:
+        nullc += 1
+    return sorted(addrs), nullc
+
+
+def summary_text(s: TracelbProbesetData) -> str:
+    """A probeset as scamper prints one hop of a link: ``(a, b, *)`` or ``*``."""
+    addrs, nullc = probeset_summary(s)
+    if nullc and not addrs:
+        return "*"
+    return "(" + ", ".join(str(a) for a in addrs) + (", *)" if nullc else ")")
 
 
 def tracelb_text(t: TracelbData) -> str:
@@ -96,7 +126,7 @@ def _node_json(t: TracelbData, n: TracelbNodeData) -> str:
     out = '{"addr":"' + (str(n.addr) if n.addr is not None else "*") + '"'
     if n.name is not None:
         out += f', "name":"{json_str(n.name)}"'
-    if n.flags & 0x01:
+    if n.flags & NODE_FLAG_QTTL:
         out += f', "q_ttl":{n.q_ttl}'
     out += f', "linkc":{n.linkc}, "links":['
     links = [t.links[li] for li in n.links]

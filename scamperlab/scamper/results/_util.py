@@ -18,6 +18,7 @@ __all__ = [
     "enum_or_int",
     "fmt_ms",
     "index_or_none",
+    "json_str",
     "name_of",
     "to_datetime",
     "tv_us",
@@ -74,12 +75,29 @@ E = TypeVar("E", bound=IntEnum)
 def enum_or_int(cls: type[E], v: int) -> E | int:
     """A stored code as the module's enum, or the raw int when the enum has
     no such member (newer scamper releases add codes)."""
-    return cls(v) if v in cls._value2member_map_ else v
+    try:
+        return cls(v)
+    except ValueError:
+        return v
 
 
 def name_of(names: tuple[str, ...], v: int) -> str:
     """scamper's word for a code; unknown codes render as their number."""
     return names[v] if 0 <= v < len(names) else str(v)
+
+
+def json_str(s: str) -> str:
+    """Escape a string the way scamper's json_esc does (quotes, backslash,
+    control characters)."""
+    out = []
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def tv_us(tv: Timeval | None) -> int:

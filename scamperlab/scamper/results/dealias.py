@@ -20,9 +20,11 @@ from scamperlab.wire.warts.dealias import (
     MIDARDISC,
     MIDAREST,
     PD_ICMP,
+    PD_METHOD_NAMES,
     PREFIXSCAN,
     RADARGUN,
     REPLY_FLAG_IPID32,
+    RESULT_ALIASES,
     DealiasData,
     DealiasProbeData,
     DealiasProbedefData,
@@ -30,22 +32,18 @@ from scamperlab.wire.warts.dealias import (
 )
 
 from ..addr import ScamperAddr
-from ..commands.dealias_types import ScamperDealiasProbedef
+from ..commands.dealias_types import ScamperDealiasProbedef, probedef_from_result
+from ._dealias_fmt import dealias_json, dealias_text
 from ._util import NoInit, index_or_none, to_datetime, us_to_timedelta
 from .common import ScamperIcmpExts, ScamperResult, icmp_exts_from
 
 __all__ = ["ScamperDealias", "ScamperDealiasProbe", "ScamperDealiasReply"]
 
-METHOD_NAMES = ("", "mercator", "ally", "radargun", "prefixscan", "bump", "midarest", "midardisc")
-RESULT_ALIASES = 1
-RESULT_NAMES = ("none", "aliases", "not-aliases", "halted", "ipid-echo")
-PD_METHOD_NAMES = ("", "icmp-echo", "tcp-ack", "udp", "tcp-ack-sport", "udp-dport", "tcp-syn-sport")
-
 
 def probedef_view(pd: DealiasProbedefData) -> ScamperDealiasProbedef:
     """A probedef as the module's constructible ``ScamperDealiasProbedef``."""
     icmp = pd.method in PD_ICMP
-    return ScamperDealiasProbedef._from_result(
+    return probedef_from_result(
         PD_METHOD_NAMES[pd.method] if 0 < pd.method < len(PD_METHOD_NAMES) else "udp",
         src=str(pd.src) if pd.src is not None else None,
         dst=str(pd.dst) if pd.dst is not None else None,
@@ -289,11 +287,7 @@ class ScamperDealias(ScamperResult):
         return _dt.timedelta(seconds=d.wait_timeout_s)
 
     def to_json(self) -> str | None:
-        from ._dealias_fmt import dealias_json
-
         return dealias_json(self._d)
 
     def to_text(self) -> str | None:
-        from ._dealias_fmt import dealias_text
-
         return dealias_text(self._d)

@@ -14,19 +14,35 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from scamperlab.wire.warts.host import (
+    CLASS_CH,
+    CLASS_IN,
+    STOP_NAMES,
+    TYPE_A,
+    TYPE_AAAA,
+    TYPE_CNAME,
+    TYPE_HTTPS,
+    TYPE_MX,
+    TYPE_NS,
+    TYPE_OPT,
+    TYPE_PTR,
+    TYPE_SOA,
+    TYPE_SVCB,
+    TYPE_TXT,
     HostData,
     HostQueryData,
     HostRRData,
     MxData,
     SoaData,
     TxtData,
+    qclass_str,
     qtype_str,
+    rcode_str,
 )
 
 from ..addr import ScamperAddr
 from ..enums import ScamperHostStop
-from . import _host_fmt
-from ._util import NoInit, to_datetime, us_to_timedelta
+from ._host_fmt import host_json, rr_text
+from ._util import NoInit, enum_or_int, name_of, to_datetime, us_to_timedelta
 from .common import ScamperResult
 
 __all__ = [
@@ -42,48 +58,17 @@ __all__ = [
     "ScamperHostTXT",
 ]
 
-CLASS_IN, CLASS_CH = 1, 3
-T_A, T_NS, T_CNAME, T_SOA, T_PTR, T_MX, T_TXT, T_AAAA = 1, 2, 5, 6, 12, 15, 16, 28
-T_OPT, T_SVCB, T_HTTPS = 41, 64, 65
-
-_RCODES = (
-    "NoError",
-    "FormErr",
-    "ServFail",
-    "NXDomain",
-    "NotImp",
-    "Refused",
-    "YXDomain",
-    "YXRRSet",
-    "NXRRSet",
-    "NotAuth",
-    "NotZone",
-    "DSOTYPENI",
-    None,
-    None,
-    None,
-    None,
-    "BADVERS",
-    "BADKEY",
-    "BADTIME",
-    "BADMODE",
-    "BADNAME",
-    "BADALG",
-    "BADTRUNC",
-    "BADCOOKIE",
-)
-STOP_NAMES = ("none", "done", "timeout", "halted", "error")
 _RRTYPE_FILTERS = {
-    "a": T_A,
-    "aaaa": T_AAAA,
-    "ptr": T_PTR,
-    "mx": T_MX,
-    "ns": T_NS,
-    "soa": T_SOA,
-    "txt": T_TXT,
-    "opt": T_OPT,
-    "svcb": T_SVCB,
-    "https": T_HTTPS,
+    "a": TYPE_A,
+    "aaaa": TYPE_AAAA,
+    "ptr": TYPE_PTR,
+    "mx": TYPE_MX,
+    "ns": TYPE_NS,
+    "soa": TYPE_SOA,
+    "txt": TYPE_TXT,
+    "opt": TYPE_OPT,
+    "svcb": TYPE_SVCB,
+    "https": TYPE_HTTPS,
 }
 _OPT_CODES = {3: "NSID", 8: "ECS", 10: "COOKIE", 15: "EDE"}
 _SVCB_KEYS = {
@@ -95,15 +80,6 @@ _SVCB_KEYS = {
     5: "ech",
     6: "ipv6hint",
 }
-
-
-def qclass_str(v: int) -> str:
-    return {CLASS_IN: "IN", CLASS_CH: "CH"}.get(v, str(v))
-
-
-def rcode_str(v: int) -> str:
-    name = _RCODES[v] if 0 <= v < len(_RCODES) else None
-    return name if name is not None else str(v)
 
 
 # ---------------------------------------------------------------------------
@@ -339,7 +315,7 @@ class ScamperHostRR(NoInit):
     @property
     def addr(self) -> ScamperAddr | None:
         d = self._rr.data
-        return d if self._in(T_A, T_AAAA) and isinstance(d, ScamperAddr) else None
+        return d if self._in(TYPE_A, TYPE_AAAA) and isinstance(d, ScamperAddr) else None
 
     def _str(self, rtype: int) -> str | None:
         d = self._rr.data
@@ -347,30 +323,30 @@ class ScamperHostRR(NoInit):
 
     @property
     def ns(self) -> str | None:
-        return self._str(T_NS)
+        return self._str(TYPE_NS)
 
     @property
     def cname(self) -> str | None:
-        return self._str(T_CNAME)
+        return self._str(TYPE_CNAME)
 
     @property
     def ptr(self) -> str | None:
-        return self._str(T_PTR)
+        return self._str(TYPE_PTR)
 
     @property
     def mx(self) -> ScamperHostMX | None:
         d = self._rr.data
-        return ScamperHostMX._create(d) if self._in(T_MX) and isinstance(d, MxData) else None
+        return ScamperHostMX._create(d) if self._in(TYPE_MX) and isinstance(d, MxData) else None
 
     @property
     def soa(self) -> ScamperHostSOA | None:
         d = self._rr.data
-        return ScamperHostSOA._create(d) if self._in(T_SOA) and isinstance(d, SoaData) else None
+        return ScamperHostSOA._create(d) if self._in(TYPE_SOA) and isinstance(d, SoaData) else None
 
     @property
     def txt(self) -> ScamperHostTXT | None:
         d = self._rr.data
-        ok = self._rr.rtype == T_TXT and self._rr.rclass in (CLASS_IN, CLASS_CH)
+        ok = self._rr.rtype == TYPE_TXT and self._rr.rclass in (CLASS_IN, CLASS_CH)
         return ScamperHostTXT._create(d) if ok and isinstance(d, TxtData) else None
 
     @property
@@ -386,7 +362,7 @@ class ScamperHostRR(NoInit):
         return None
 
     def _is_opt(self) -> bool:
-        return self._rr.rtype == T_OPT
+        return self._rr.rtype == TYPE_OPT
 
     @property
     def udpsize(self) -> int | None:
@@ -401,7 +377,7 @@ class ScamperHostRR(NoInit):
         return bool(self._rr.ttl & 0x8000) if self._is_opt() else None
 
     def __str__(self) -> str:
-        return _host_fmt.rr_text(self._rr)
+        return rr_text(self._rr)
 
 
 # ---------------------------------------------------------------------------
@@ -409,7 +385,7 @@ class ScamperHostRR(NoInit):
 
 
 def _opt_rr(q: HostQueryData) -> HostRRData | None:
-    return next((rr for rr in q.ar if rr.rtype == T_OPT), None)
+    return next((rr for rr in q.ar if rr.rtype == TYPE_OPT), None)
 
 
 class _QueryView:
@@ -584,13 +560,11 @@ class ScamperHost(_QueryView, ScamperResult):
 
     @property
     def stop_reason(self) -> ScamperHostStop | int:
-        v = self._d.stop
-        return ScamperHostStop(v) if v in ScamperHostStop._value2member_map_ else v
+        return enum_or_int(ScamperHostStop, self._d.stop)
 
     @property
     def stop_reason_str(self) -> str:
-        v = self._d.stop
-        return STOP_NAMES[v] if 0 <= v < len(STOP_NAMES) else str(v)
+        return name_of(STOP_NAMES, self._d.stop)
 
     @property
     def wait_timeout(self) -> _dt.timedelta:
@@ -641,7 +615,7 @@ class ScamperHost(_QueryView, ScamperResult):
 
     def ans_addrs(self) -> list[ScamperAddr]:
         out: list[ScamperAddr] = []
-        for rr in self._ans_of(T_A, T_AAAA):
+        for rr in self._ans_of(TYPE_A, TYPE_AAAA):
             if isinstance(rr.data, ScamperAddr) and rr.data not in out:
                 out.append(rr.data)
         return out
@@ -654,24 +628,24 @@ class ScamperHost(_QueryView, ScamperResult):
         return out
 
     def ans_nses(self) -> list[str]:
-        return self._names(T_NS)
+        return self._names(TYPE_NS)
 
     def ans_ptrs(self) -> list[str]:
-        return self._names(T_PTR)
+        return self._names(TYPE_PTR)
 
     def ans_txts(self) -> list[ScamperHostTXT]:
         return [
             ScamperHostTXT._create(rr.data)
             for rr in self._section("an")
-            if rr.rtype == T_TXT and isinstance(rr.data, TxtData)
+            if rr.rtype == TYPE_TXT and isinstance(rr.data, TxtData)
         ]
 
     def ans_mxes(self) -> list[ScamperHostMX]:
         return [
             ScamperHostMX._create(rr.data)
-            for rr in self._ans_of(T_MX)
+            for rr in self._ans_of(TYPE_MX)
             if isinstance(rr.data, MxData)
         ]
 
     def to_json(self) -> str | None:
-        return _host_fmt.host_json(self._d)
+        return host_json(self._d)

@@ -12,6 +12,7 @@ from typing import Any
 
 from scamperlab.wire.warts.owamp import OwampData, OwampRxData, OwampSchedData, OwampTxData
 from scamperlab.wire.warts.reader import Timeval
+from scamperlab.wire.warts.writer import present_ids
 
 from ..addr import ScamperAddr
 from ..enums import ScamperOwampResult, ScamperOwampSchedType
@@ -66,7 +67,7 @@ class ScamperOwampRx(NoInit):
         return obj
 
     def _recorded(self, fid: int) -> bool:
-        return fid in getattr(self._r, "_wflags", frozenset())
+        return fid in present_ids(self._r)
 
     @property
     def stamp(self) -> _dt.datetime:

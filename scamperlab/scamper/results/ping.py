@@ -1,79 +1,39 @@
 """Ping results: ``ScamperPing``, ``ScamperPingReply``,
 ``ScamperPingReplyIPTS`` (reference §7.1).
 
-The objects are read-only views over :class:`~..warts.ping.PingData`.
-Replies are grouped by probe id; statistics follow scamper's own
-algorithm (a probe "exists" only when warts recorded a reply for it, which
-is why ``nloss`` counts only probes with replies none of which came from
-the target).
+The objects are read-only views over
+:class:`~scamperlab.wire.warts.ping.PingData`.  Replies are grouped by
+probe id; the statistics are scamper's (see :mod:`._ping_stats`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from scamperlab.wire.warts.ping import PingData, PingReplyData
+from scamperlab.wire.warts.ping import (
+    M_ICMP_TIME,
+    M_TCP_ACK_SPORT,
+    M_UDP_DPORT,
+    REPLY_FLAG_PROBE_IPID,
+    REPLY_FLAG_REPLY_IPID,
+    REPLY_FLAG_REPLY_TOS,
+    REPLY_FLAG_REPLY_TTL,
+    STOP_NAMES,
+    VARY_SPORT_METHODS,
+    PingData,
+    PingReplyData,
+)
 
 from ..addr import ScamperAddr
 from ..enums import ScamperPingStop
-from . import _ping_fmt
-from ._util import NoInit, fmt_ms, to_datetime, us_to_timedelta
+from ._ping_fmt import ping_json, ping_text
+from ._ping_stats import PingStats, RttStats, ping_stats, replies_by_probe
+from ._util import NoInit, enum_or_int, fmt_ms, name_of, to_datetime, us_to_timedelta
 from .common import ScamperResult
 
 __all__ = ["ScamperPing", "ScamperPingReply", "ScamperPingReplyIPTS"]
-
-# probe methods
-M_ICMP_ECHO, M_TCP_ACK, M_TCP_ACK_SPORT, M_UDP, M_UDP_DPORT, M_ICMP_TIME = range(6)
-M_TCP_SYN, M_TCP_SYNACK, M_TCP_RST, M_TCP_SYN_SPORT, M_UDP_SPORT = range(6, 11)
-METHOD_NAMES = (
-    "icmp-echo",
-    "tcp-ack",
-    "tcp-ack-sport",
-    "udp",
-    "udp-dport",
-    "icmp-time",
-    "tcp-syn",
-    "tcp-synack",
-    "tcp-rst",
-    "tcp-syn-sport",
-    "udp-sport",
-)
-_ICMP_METHODS = frozenset({M_ICMP_ECHO, M_ICMP_TIME})
-_TCP_METHODS = frozenset(
-    {M_TCP_ACK, M_TCP_ACK_SPORT, M_TCP_SYN, M_TCP_SYNACK, M_TCP_RST, M_TCP_SYN_SPORT}
-)
-_UDP_METHODS = frozenset({M_UDP, M_UDP_DPORT, M_UDP_SPORT})
-
-# ping flags
-FLAG_V4RR, FLAG_PAYLOAD, FLAG_TSONLY, FLAG_ICMPSUM = 0x01, 0x04, 0x08, 0x20
-
-# reply flags
-RF_REPLY_TTL, RF_REPLY_IPID, RF_PROBE_IPID = 0x01, 0x02, 0x04
-RF_DLTX, RF_DLRX, RF_REPLY_TOS = 0x08, 0x10, 0x20
-
-STOP_NAMES = ("none", "done", "error", "halted", "inprogress")
-
-
-def _name(names: tuple[str, ...], v: int) -> str:
-    return names[v] if 0 <= v < len(names) else str(v)
-
-
-@dataclass
-class PingStats:
-    """scamper_ping_stats: counts and RTT statistics in microseconds."""
-
-    nreplies: int = 0
-    ndups: int = 0
-    nloss: int = 0
-    nerrs: int = 0
-    min_rtt: int | None = None
-    max_rtt: int | None = None
-    avg_rtt: int | None = None
-    stddev_rtt: int | None = None
 
 
 class ScamperPingReplyIPTS(NoInit):
@@ -122,57 +82,35 @@ class ScamperPingReply(NoInit):
 
     # -- reply kind ------------------------------------------------------
 
-    def _v4(self) -> bool:
-        a = self._r.addr
-        return a is not None and a.is_ipv4()
-
     def is_icmp(self) -> bool:
-        a, proto = self._r.addr, self._r.reply_proto
-        if a is None:
-            return False
-        return (a.is_ipv4() and proto == 1) or (a.is_ipv6() and proto == 58)
+        return self._r.is_icmp()
 
     def is_tcp(self) -> bool:
-        return self._r.reply_proto == 6
+        return self._r.is_tcp()
 
     def is_udp(self) -> bool:
-        return self._r.reply_proto == 17
-
-    def _icmp_is(self, v4: tuple[int, int | None], v6: tuple[int, int | None]) -> bool:
-        if not self.is_icmp():
-            return False
-        t, c = v4 if self._v4() else v6
-        return self._r.icmp_type == t and (c is None or self._r.icmp_code == c)
+        return self._r.is_udp()
 
     def is_icmp_echo_reply(self) -> bool:
-        return self._icmp_is((0, None), (129, None))
+        return self._r.icmp_is((0, None), (129, None))
 
     def is_icmp_unreach(self) -> bool:
-        return self._icmp_is((3, None), (1, None))
+        return self._r.icmp_is((3, None), (1, None))
 
     def is_icmp_unreach_port(self) -> bool:
-        return self._icmp_is((3, 3), (1, 4))
+        return self._r.icmp_is((3, 3), (1, 4))
 
     def is_icmp_ttl_exp(self) -> bool:
-        return self._icmp_is((11, None), (3, None))
+        return self._r.icmp_is((11, None), (3, None))
 
     def is_icmp_tsreply(self) -> bool:
-        return self._v4() and self._icmp_is((14, None), (-1, None))
+        return self._r.is_icmp_tsreply()
 
     def is_icmp_ptb(self) -> bool:
-        return self._icmp_is((3, 4), (2, None))
+        return self._r.is_icmp_ptb()
 
     def is_from_target(self) -> bool:
-        m = self._p.method
-        if m == M_ICMP_ECHO:
-            return self.is_icmp_echo_reply()
-        if m == M_ICMP_TIME:
-            return self.is_icmp_tsreply()
-        if m in _TCP_METHODS:
-            return self.is_tcp()
-        if m in _UDP_METHODS:
-            return self.is_icmp_unreach_port() or self.is_udp()
-        return False
+        return self._p.is_from_target(self._r)
 
     # -- properties --------------------------------------------------------
 
@@ -199,7 +137,7 @@ class ScamperPingReply(NoInit):
 
     @property
     def probe_ipid(self) -> int | None:
-        return self._r.probe_ipid if self._r.flags & RF_PROBE_IPID else None
+        return self._r.probe_ipid if self._r.flags & REPLY_FLAG_PROBE_IPID else None
 
     @property
     def probe_sport(self) -> int | None:
@@ -211,11 +149,11 @@ class ScamperPingReply(NoInit):
 
     @property
     def reply_ttl(self) -> int | None:
-        return self._r.reply_ttl if self._r.flags & RF_REPLY_TTL else None
+        return self._r.reply_ttl if self._r.flags & REPLY_FLAG_REPLY_TTL else None
 
     @property
     def reply_tos(self) -> int | None:
-        return self._r.reply_tos if self._r.flags & RF_REPLY_TOS else None
+        return self._r.reply_tos if self._r.flags & REPLY_FLAG_REPLY_TOS else None
 
     @property
     def reply_size(self) -> int:
@@ -223,9 +161,10 @@ class ScamperPingReply(NoInit):
 
     @property
     def reply_ipid(self) -> int | None:
-        if not self._r.flags & RF_REPLY_IPID:
+        if not self._r.flags & REPLY_FLAG_REPLY_IPID:
             return None
-        return self._r.reply_ipid if self._v4() else self._r.reply_ipid32
+        a = self._r.addr
+        return self._r.reply_ipid if a is not None and a.is_ipv4() else self._r.reply_ipid32
 
     @property
     def icmp_type(self) -> int | None:
@@ -297,10 +236,7 @@ class ScamperPing(ScamperResult):
     @classmethod
     def _create(cls, data: PingData, inst: Any = None) -> ScamperPing:
         obj = cls._from_data(data, inst)
-        probes: dict[int, list[PingReplyData]] = {}
-        for r in data.replies:
-            probes.setdefault(r.probe_id, []).append(r)
-        obj._probes = dict(sorted(probes.items()))
+        obj._probes = replies_by_probe(data)
         obj._stats = None
         return obj
 
@@ -320,12 +256,11 @@ class ScamperPing(ScamperResult):
 
     @property
     def stop_reason(self) -> ScamperPingStop | int:
-        v = self._d.stop_reason
-        return ScamperPingStop(v) if v in ScamperPingStop._value2member_map_ else v
+        return enum_or_int(ScamperPingStop, self._d.stop_reason)
 
     @property
     def stop_reason_str(self) -> str:
-        return _name(STOP_NAMES, self._d.stop_reason)
+        return name_of(STOP_NAMES, self._d.stop_reason)
 
     @property
     def attempts(self) -> int:
@@ -352,22 +287,22 @@ class ScamperPing(ScamperResult):
         return self._d.tos
 
     def is_icmp(self) -> bool:
-        return self._d.method in _ICMP_METHODS
+        return self._d.is_icmp()
 
     def is_icmp_time(self) -> bool:
         return self._d.method == M_ICMP_TIME
 
     def is_tcp(self) -> bool:
-        return self._d.method in _TCP_METHODS
+        return self._d.is_tcp()
 
     def is_tcp_ack_sport(self) -> bool:
         return self._d.method == M_TCP_ACK_SPORT
 
     def is_udp(self) -> bool:
-        return self._d.method in _UDP_METHODS
+        return self._d.is_udp()
 
     def is_vary_sport(self) -> bool:
-        return self._d.method in (M_TCP_ACK_SPORT, M_TCP_SYN_SPORT, M_UDP_SPORT)
+        return self._d.method in VARY_SPORT_METHODS
 
     def is_vary_dport(self) -> bool:
         return self._d.method == M_UDP_DPORT
@@ -435,34 +370,9 @@ class ScamperPing(ScamperResult):
     # -- statistics --------------------------------------------------------------
 
     def _compute_stats(self) -> PingStats:
-        if self._stats is not None:
-            return self._stats
-        st = PingStats()
-        rtts: list[int] = []
-        for pid, rs in self._probes.items():
-            if pid >= self._d.ping_sent:
-                continue
-            rx = 0
-            for r in rs:
-                if ScamperPingReply._create(self._d, r).is_from_target():
-                    rtts.append(r.rtt)
-                    rx += 1
-                else:
-                    st.nerrs += 1
-            if rx:
-                st.nreplies += 1
-                st.ndups += rx - 1
-            else:
-                st.nloss += 1
-        if rtts:
-            total = float(sum(rtts))
-            mean = total / len(rtts)
-            st.min_rtt, st.max_rtt = min(rtts), max(rtts)
-            st.avg_rtt = int(mean)
-            var = sum((x - mean) * (x - mean) for x in rtts) / len(rtts)
-            st.stddev_rtt = int(math.sqrt(var))
-        self._stats = st
-        return st
+        if self._stats is None:
+            self._stats = ping_stats(self._d)
+        return self._stats
 
     @property
     def nreplies(self) -> int:
@@ -480,32 +390,36 @@ class ScamperPing(ScamperResult):
     def nerrs(self) -> int:
         return self._compute_stats().nerrs
 
-    def _rtt(self, v: int | None) -> _dt.timedelta | None:
-        return None if v is None or self.nreplies == 0 else us_to_timedelta(v)
+    def _rtts(self) -> RttStats | None:
+        return self._compute_stats().rtt
 
     @property
     def min_rtt(self) -> _dt.timedelta | None:
-        return self._rtt(self._compute_stats().min_rtt)
+        rtt = self._rtts()
+        return None if rtt is None else us_to_timedelta(rtt.min)
 
     @property
     def max_rtt(self) -> _dt.timedelta | None:
-        return self._rtt(self._compute_stats().max_rtt)
+        rtt = self._rtts()
+        return None if rtt is None else us_to_timedelta(rtt.max)
 
     @property
     def avg_rtt(self) -> _dt.timedelta | None:
-        return self._rtt(self._compute_stats().avg_rtt)
+        rtt = self._rtts()
+        return None if rtt is None else us_to_timedelta(rtt.avg)
 
     @property
     def stddev_rtt(self) -> _dt.timedelta | None:
-        return self._rtt(self._compute_stats().stddev_rtt)
+        rtt = self._rtts()
+        return None if rtt is None else us_to_timedelta(rtt.stddev)
 
     # -- renderings --------------------------------------------------------------
 
     def to_json(self) -> str | None:
-        return _ping_fmt.ping_json(self)
+        return ping_json(self._d, self._compute_stats())
 
     def to_text(self) -> str | None:
-        return _ping_fmt.ping_text(self)
+        return ping_text(self._d, self._compute_stats())
 
     def __str__(self) -> str:
         return self.to_text() or ""

@@ -8,51 +8,29 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from scamperlab.wire.warts.trace import (
+    FLAG_ICMPCSUMDP,
+    FLAG_RXERR,
+    HOP_FLAG_REPLY_TTL,
+    HOP_FLAG_TCP,
+    ICMP_METHODS,
+    STOP_NAMES,
+    TCP_METHODS,
+    UDP_METHODS,
     PmtudData,
     PmtudNoteData,
     TraceData,
     TraceHopData,
+    hop_is_icmp,
     hop_is_icmp_q,
 )
 
 from ..addr import ScamperAddr
 from ..enums import ScamperTraceStop
-from . import _trace_fmt
-from ._util import NoInit, fmt_ms, to_datetime, us_to_timedelta
+from ._trace_fmt import trace_json, trace_text
+from ._util import NoInit, enum_or_int, fmt_ms, name_of, to_datetime, us_to_timedelta
 from .common import ScamperIcmpExts, ScamperResult, icmp_exts_from
 
 __all__ = ["ScamperTrace", "ScamperTraceHop", "ScamperTracePmtud", "ScamperTracePmtudNote"]
-
-# trace probe methods
-T_ICMP_ECHO, T_UDP, T_TCP, T_ICMP_ECHO_PARIS, T_UDP_PARIS, T_TCP_ACK = 1, 2, 3, 4, 5, 6
-METHOD_NAMES = {
-    T_ICMP_ECHO: "icmp-echo",
-    T_UDP: "udp",
-    T_TCP: "tcp",
-    T_ICMP_ECHO_PARIS: "icmp-echo-paris",
-    T_UDP_PARIS: "udp-paris",
-    T_TCP_ACK: "tcp-ack",
-}
-
-# trace flags
-F_ALLATTEMPTS, F_ICMPCSUMDP, F_RXERR = 0x01, 0x20, 0x80
-
-# hop flags
-HF_REPLY_TTL, HF_TCP, HF_UDP = 0x10, 0x20, 0x40
-
-STOP_NAMES = (
-    "none",
-    "completed",
-    "unreach",
-    "icmp",
-    "loop",
-    "gaplimit",
-    "error",
-    "hoplimit",
-    "gss",
-    "halted",
-    "inprogress",
-)
 
 
 class ScamperTraceHop(NoInit):
@@ -71,10 +49,10 @@ class ScamperTraceHop(NoInit):
     # -- kind tests ----------------------------------------------------
 
     def is_tcp(self) -> bool:
-        return bool(self._h.flags & HF_TCP)
+        return bool(self._h.flags & HOP_FLAG_TCP)
 
     def is_icmp(self) -> bool:
-        return not self._h.flags & (HF_TCP | HF_UDP)
+        return hop_is_icmp(self._h)
 
     def _icmp(self, v4: tuple[int, int | None], v6: tuple[int, int | None]) -> bool:
         a = self._h.addr
@@ -135,14 +113,14 @@ class ScamperTraceHop(NoInit):
 
     @property
     def reply_ttl(self) -> int | None:
-        return self._h.reply_ttl if self._h.flags & HF_REPLY_TTL else None
+        return self._h.reply_ttl if self._h.flags & HOP_FLAG_REPLY_TTL else None
 
     @property
     def reply_tos(self) -> int:
         return self._h.reply_tos
 
     def _rxerr(self) -> bool:
-        return bool(self._t.flags & F_RXERR)
+        return bool(self._t.flags & FLAG_RXERR)
 
     @property
     def reply_size(self) -> int | None:
@@ -297,13 +275,11 @@ class ScamperTrace(ScamperResult):
 
     @property
     def stop_reason(self) -> ScamperTraceStop | int:
-        v = self._d.stop_reason
-        return ScamperTraceStop(v) if v in ScamperTraceStop._value2member_map_ else v
+        return enum_or_int(ScamperTraceStop, self._d.stop_reason)
 
     @property
     def stop_reason_str(self) -> str:
-        v = self._d.stop_reason
-        return STOP_NAMES[v] if 0 <= v < len(STOP_NAMES) else str(v)
+        return name_of(STOP_NAMES, self._d.stop_reason)
 
     def _is_stop(self, v: int) -> bool:
         return self._d.stop_reason == v
@@ -339,13 +315,13 @@ class ScamperTrace(ScamperResult):
         return self._is_stop(ScamperTraceStop.Halted)
 
     def is_udp(self) -> bool:
-        return self._d.type in (T_UDP, T_UDP_PARIS)
+        return self._d.type in UDP_METHODS
 
     def is_tcp(self) -> bool:
-        return self._d.type in (T_TCP, T_TCP_ACK)
+        return self._d.type in TCP_METHODS
 
     def is_icmp(self) -> bool:
-        return self._d.type in (T_ICMP_ECHO, T_ICMP_ECHO_PARIS)
+        return self._d.type in ICMP_METHODS
 
     # -- hops ----------------------------------------------------------------
 
@@ -439,7 +415,7 @@ class ScamperTrace(ScamperResult):
 
     @property
     def probe_icmp_sum(self) -> int | None:
-        if self.is_icmp() and self._d.flags & F_ICMPCSUMDP:
+        if self.is_icmp() and self._d.flags & FLAG_ICMPCSUMDP:
             return self._d.dport
         return None
 
@@ -459,10 +435,10 @@ class ScamperTrace(ScamperResult):
     # -- renderings -------------------------------------------------------------
 
     def to_json(self) -> str | None:
-        return _trace_fmt.trace_json(self._d)
+        return trace_json(self._d)
 
     def to_text(self) -> str | None:
-        return _trace_fmt.trace_text(self._d)
+        return trace_text(self._d)
 
     def __str__(self) -> str:
         return self.to_text() or ""

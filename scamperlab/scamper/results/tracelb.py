@@ -14,10 +14,6 @@ from typing import Any
 
 from scamperlab.wire.warts.tracelb import (
     M_ICMP_ECHO,
-    M_TCP_ACK_SPORT,
-    M_TCP_SPORT,
-    M_UDP_DPORT,
-    M_UDP_SPORT,
     NODE_FLAG_QTTL,
     REPLY_FLAG_REPLY_TTL,
     TracelbData,
@@ -30,6 +26,7 @@ from scamperlab.wire.warts.tracelb import (
 
 from ..addr import ScamperAddr
 from ..enums import ScamperTracelbMethod
+from ._tracelb_fmt import summary_text, tracelb_json, tracelb_text
 from ._util import NoInit, enum_or_int, index_or_none, to_datetime, us_to_timedelta
 from .common import ScamperIcmpExts, ScamperResult, icmp_exts_from
 
@@ -41,14 +38,6 @@ __all__ = [
     "ScamperTracelbProbeset",
     "ScamperTracelbReply",
 ]
-
-METHOD_NAMES = {
-    M_UDP_DPORT: "udp-dport",
-    M_ICMP_ECHO: "icmp-echo",
-    M_UDP_SPORT: "udp-sport",
-    M_TCP_SPORT: "tcp-sport",
-    M_TCP_ACK_SPORT: "tcp-ack-sport",
-}
 
 
 class ScamperTracelbReply(NoInit):
@@ -174,34 +163,6 @@ class ScamperTracelbProbeset(NoInit):
 
     def __iter__(self) -> Iterator[ScamperTracelbProbe]:
         return (ScamperTracelbProbe._create(p) for p in self._s.probes)
-
-
-def probeset_summary(s: TracelbProbesetData) -> tuple[list[ScamperAddr], int]:
-    """Distinct reply sources (sorted) and the number of flows that got no
-    reply at all, as scamper summarises a probeset for printing."""
-    addrs: set[ScamperAddr] = set()
-    nullc = 0
-    flow: int | None = None
-    answered = False
-    for p in s.probes:
-        if flow is not None and p.flowid != flow:
-            nullc += 0 if answered else 1
-            answered = False
-        flow = p.flowid
-        for r in p.replies:
-            if r.addr is not None:
-                addrs.add(r.addr)
-                answered = True
-    if flow is not None and not answered:
-        nullc += 1
-    return sorted(addrs), nullc
-
-
-def summary_text(s: TracelbProbesetData) -> str:
-    addrs, nullc = probeset_summary(s)
-    if nullc and not addrs:
-        return "*"
-    return "(" + ", ".join(str(a) for a in addrs) + (", *)" if nullc else ")")
 
 
 class ScamperTracelbNode(NoInit):
@@ -388,13 +349,9 @@ class ScamperTracelb(ScamperResult):
         return self._d.type == M_ICMP_ECHO
 
     def to_json(self) -> str | None:
-        from ._tracelb_fmt import tracelb_json
-
         return tracelb_json(self._d)
 
     def to_text(self) -> str | None:
-        from ._tracelb_fmt import tracelb_text
-
         return tracelb_text(self._d)
 
     def __str__(self) -> str:

@@ -25,6 +25,9 @@ from .trace import icmpext
 from .writer import Writer, present_ids, register, with_modern
 
 __all__ = [
+    "METHOD_NAMES",
+    "PD_METHOD_NAMES",
+    "RESULT_NAMES",
     "DealiasData",
     "DealiasProbeData",
     "DealiasProbedefData",
@@ -34,8 +37,17 @@ __all__ = [
     "encode_dealias",
 ]
 
+# Techniques (the ``method`` field), in scamper's numbering, and its words for them.
 MERCATOR, ALLY, RADARGUN, PREFIXSCAN, BUMP, MIDAREST, MIDARDISC = range(1, 8)
+METHOD_NAMES = ("", "mercator", "ally", "radargun", "prefixscan", "bump", "midarest", "midardisc")
+
+#: scamper's words for the ``result`` codes
+RESULT_NONE, RESULT_ALIASES, RESULT_NOT_ALIASES = 0, 1, 2
+RESULT_NAMES = ("none", "aliases", "not-aliases", "halted", "ipid-echo")
+
+# Probedef methods, and scamper's words for them.
 PD_ICMP_ECHO, PD_TCP_ACK, PD_UDP, PD_TCP_ACK_SPORT, PD_UDP_DPORT, PD_TCP_SYN_SPORT = range(1, 7)
+PD_METHOD_NAMES = ("", "icmp-echo", "tcp-ack", "udp", "tcp-ack-sport", "udp-dport", "tcp-syn-sport")
 PD_ICMP = frozenset({PD_ICMP_ECHO})
 PD_UDP_SET = frozenset({PD_UDP, PD_UDP_DPORT})
 PD_TCP = frozenset({PD_TCP_ACK, PD_TCP_ACK_SPORT, PD_TCP_SYN_SPORT})

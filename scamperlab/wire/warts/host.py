@@ -21,7 +21,10 @@ from .reader import Field, Reader, Timeval
 from .writer import Writer, present_ids, register
 
 __all__ = [
+    "QCLASS_NAMES",
     "QTYPE_NAMES",
+    "RCODE_NAMES",
+    "STOP_NAMES",
     "HostData",
     "HostQueryData",
     "HostRRData",
@@ -30,7 +33,9 @@ __all__ = [
     "TxtData",
     "decode_host",
     "encode_host",
+    "qclass_str",
     "qtype_str",
+    "rcode_str",
 ]
 
 
@@ -129,6 +134,59 @@ QTYPE_NAMES = {
 def qtype_str(v: int) -> str:
     """A DNS type number as its mnemonic (``"AAAA"``), or the number itself."""
     return QTYPE_NAMES.get(v, str(v))
+
+
+# DNS classes and the record types the result classes give typed views of.
+CLASS_IN, CLASS_CH = 1, 3
+TYPE_A, TYPE_NS, TYPE_CNAME, TYPE_SOA, TYPE_PTR, TYPE_MX, TYPE_TXT = 1, 2, 5, 6, 12, 15, 16
+TYPE_AAAA, TYPE_OPT, TYPE_SVCB, TYPE_HTTPS = 28, 41, 64, 65
+
+#: DNS class mnemonics scamper prints
+QCLASS_NAMES = {CLASS_IN: "IN", CLASS_CH: "CH"}
+
+
+def qclass_str(v: int) -> str:
+    """A DNS class number as its mnemonic (``"IN"``), or the number itself."""
+    return QCLASS_NAMES.get(v, str(v))
+
+
+#: DNS response codes by number (RFC 6895 registry); None where unassigned
+RCODE_NAMES = (
+    "NoError",
+    "FormErr",
+    "ServFail",
+    "NXDomain",
+    "NotImp",
+    "Refused",
+    "YXDomain",
+    "YXRRSet",
+    "NXRRSet",
+    "NotAuth",
+    "NotZone",
+    "DSOTYPENI",
+    None,
+    None,
+    None,
+    None,
+    "BADVERS",
+    "BADKEY",
+    "BADTIME",
+    "BADMODE",
+    "BADNAME",
+    "BADALG",
+    "BADTRUNC",
+    "BADCOOKIE",
+)
+
+
+def rcode_str(v: int) -> str:
+    """A DNS response code as its mnemonic (``"NXDomain"``), or the number itself."""
+    name = RCODE_NAMES[v] if 0 <= v < len(RCODE_NAMES) else None
+    return name if name is not None else str(v)
+
+
+#: scamper's words for the ``stop`` codes
+STOP_NAMES = ("none", "done", "timeout", "halted", "error")
 
 
 DATA_ADDR, DATA_STR, DATA_SOA, DATA_MX, DATA_TXT = 1, 2, 3, 4, 5

@@ -18,7 +18,49 @@ from .listcycle import CycleData, ListData
 from .reader import Field, Reader, Timeval
 from .writer import Writer, present_ids, register, with_modern
 
-__all__ = ["PingData", "PingReplyData", "decode_ping", "encode_ping"]
+__all__ = [
+    "METHOD_NAMES",
+    "STOP_NAMES",
+    "PingData",
+    "PingReplyData",
+    "decode_ping",
+    "encode_ping",
+]
+
+# Probe methods (the ``method`` field), in scamper's numbering, and its words for them.
+M_ICMP_ECHO, M_TCP_ACK, M_TCP_ACK_SPORT, M_UDP, M_UDP_DPORT, M_ICMP_TIME = range(6)
+M_TCP_SYN, M_TCP_SYNACK, M_TCP_RST, M_TCP_SYN_SPORT, M_UDP_SPORT = range(6, 11)
+METHOD_NAMES = (
+    "icmp-echo",
+    "tcp-ack",
+    "tcp-ack-sport",
+    "udp",
+    "udp-dport",
+    "icmp-time",
+    "tcp-syn",
+    "tcp-synack",
+    "tcp-rst",
+    "tcp-syn-sport",
+    "udp-sport",
+)
+ICMP_METHODS = frozenset({M_ICMP_ECHO, M_ICMP_TIME})
+TCP_METHODS = frozenset(
+    {M_TCP_ACK, M_TCP_ACK_SPORT, M_TCP_SYN, M_TCP_SYNACK, M_TCP_RST, M_TCP_SYN_SPORT}
+)
+UDP_METHODS = frozenset({M_UDP, M_UDP_DPORT, M_UDP_SPORT})
+VARY_SPORT_METHODS = frozenset({M_TCP_ACK_SPORT, M_TCP_SYN_SPORT, M_UDP_SPORT})
+
+#: scamper's words for the ``stop_reason`` codes
+STOP_NAMES = ("none", "done", "error", "halted", "inprogress")
+
+# Bits of the ping ``flags`` word.
+FLAG_V4RR, FLAG_PAYLOAD, FLAG_TSONLY, FLAG_ICMPSUM = 0x01, 0x04, 0x08, 0x20
+
+# Bits of a reply's ``flags``: which optional values the reply carries.
+REPLY_FLAG_REPLY_TTL, REPLY_FLAG_REPLY_IPID, REPLY_FLAG_PROBE_IPID = 0x01, 0x02, 0x04
+REPLY_FLAG_DLTX, REPLY_FLAG_DLRX, REPLY_FLAG_REPLY_TOS = 0x08, 0x10, 0x20
+
+IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 = 1, 6, 17, 58
 
 
 @dataclass
@@ -48,6 +90,34 @@ class PingReplyData:
     # fields written by newer scamper releases than any we have seen
     tcp_mss: int = 0
     icmp_nhmtu: int = 0
+
+    def is_icmp(self) -> bool:
+        a, proto = self.addr, self.reply_proto
+        if a is None:
+            return False
+        return (a.is_ipv4() and proto == IPPROTO_ICMP) or (a.is_ipv6() and proto == IPPROTO_ICMPV6)
+
+    def is_tcp(self) -> bool:
+        return self.reply_proto == IPPROTO_TCP
+
+    def is_udp(self) -> bool:
+        return self.reply_proto == IPPROTO_UDP
+
+    def icmp_is(self, v4: tuple[int, int | None], v6: tuple[int, int | None]) -> bool:
+        """An ICMP reply of this (type, code) for its address family; a code
+        of None matches any."""
+        if not self.is_icmp() or self.addr is None:
+            return False
+        t, c = v4 if self.addr.is_ipv4() else v6
+        return self.icmp_type == t and (c is None or self.icmp_code == c)
+
+    def is_icmp_tsreply(self) -> bool:
+        return (
+            self.addr is not None and self.addr.is_ipv4() and self.icmp_is((14, None), (-1, None))
+        )
+
+    def is_icmp_ptb(self) -> bool:
+        return self.icmp_is((3, 4), (2, None))
 
 
 @dataclass
@@ -98,9 +168,29 @@ class PingData:
         """Reply timeout in microseconds."""
         return self.wait_timeout_s * 1_000_000 + self.wait_timeout_us
 
+    def is_icmp(self) -> bool:
+        return self.method in ICMP_METHODS
 
-IPPROTO_ICMP = 1
-IPPROTO_ICMPV6 = 58
+    def is_tcp(self) -> bool:
+        return self.method in TCP_METHODS
+
+    def is_udp(self) -> bool:
+        return self.method in UDP_METHODS
+
+    def is_from_target(self, reply: PingReplyData) -> bool:
+        """Whether ``reply`` answers the probe (rather than reporting an
+        error on the way), by scamper's test for this ping's method: only
+        such replies count as received."""
+        m = self.method
+        if m == M_ICMP_ECHO:
+            return reply.icmp_is((0, None), (129, None))
+        if m == M_ICMP_TIME:
+            return reply.is_icmp_tsreply()
+        if m in TCP_METHODS:
+            return reply.is_tcp()
+        if m in UDP_METHODS:
+            return reply.icmp_is((3, 3), (1, 4)) or reply.is_udp()
+        return False
 
 
 def _tsps(r: Reader) -> list[ScamperAddr]:

@@ -19,6 +19,8 @@ from .reader import Field, Reader, Timeval
 from .writer import Writer, present_ids, register, with_modern
 
 __all__ = [
+    "METHOD_NAMES",
+    "STOP_NAMES",
     "DtreeData",
     "PmtudData",
     "PmtudNoteData",
@@ -26,9 +28,47 @@ __all__ = [
     "TraceHopData",
     "decode_trace",
     "encode_trace",
+    "hop_is_icmp",
+    "hop_is_icmp_q",
     "icmpext",
     "write_icmpext",
 ]
+
+# Probe methods (the ``type`` field), in scamper's numbering, and its words for them.
+M_ICMP_ECHO, M_UDP, M_TCP, M_ICMP_ECHO_PARIS, M_UDP_PARIS, M_TCP_ACK = range(1, 7)
+METHOD_NAMES = {
+    M_ICMP_ECHO: "icmp-echo",
+    M_UDP: "udp",
+    M_TCP: "tcp",
+    M_ICMP_ECHO_PARIS: "icmp-echo-paris",
+    M_UDP_PARIS: "udp-paris",
+    M_TCP_ACK: "tcp-ack",
+}
+ICMP_METHODS = frozenset({M_ICMP_ECHO, M_ICMP_ECHO_PARIS})
+UDP_METHODS = frozenset({M_UDP, M_UDP_PARIS})
+TCP_METHODS = frozenset({M_TCP, M_TCP_ACK})
+
+#: scamper's words for the ``stop_reason`` codes
+STOP_NAMES = (
+    "none",
+    "completed",
+    "unreach",
+    "icmp",
+    "loop",
+    "gaplimit",
+    "error",
+    "hoplimit",
+    "gss",
+    "halted",
+    "inprogress",
+)
+
+# Bits of the trace ``flags`` word: every attempt was sent; the ICMP checksum
+# is in ``dport``; reply sizes and IP-IDs were not recorded (errors only).
+FLAG_ALLATTEMPTS, FLAG_ICMPCSUMDP, FLAG_RXERR = 0x01, 0x20, 0x80
+
+# Bits of a hop's ``flags``: the reply TTL is recorded; the reply was TCP / UDP.
+HOP_FLAG_REPLY_TTL, HOP_FLAG_TCP, HOP_FLAG_UDP = 0x10, 0x20, 0x40
 
 
 @dataclass
@@ -129,11 +169,14 @@ class TraceData:
     dtree: DtreeData | None = None
 
 
-HOP_FLAG_TCP, HOP_FLAG_UDP = 0x20, 0x40
+def hop_is_icmp(h: TraceHopData) -> bool:
+    """The reply was ICMP (neither TCP nor UDP)."""
+    return not h.flags & (HOP_FLAG_TCP | HOP_FLAG_UDP)
 
 
 def hop_is_icmp_q(h: TraceHopData) -> bool:
-    if h.flags & (HOP_FLAG_TCP | HOP_FLAG_UDP) or h.addr is None:
+    """An ICMP error that quotes the probe (time exceeded, unreachable, ...)."""
+    if not hop_is_icmp(h) or h.addr is None:
         return False
     if h.addr.is_ipv4():
         return h.icmp_type in (3, 11)

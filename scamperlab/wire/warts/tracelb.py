@@ -22,6 +22,7 @@ from .trace import icmpext, write_icmpext
 from .writer import Writer, present_ids, register, with_modern
 
 __all__ = [
+    "METHOD_NAMES",
     "TracelbData",
     "TracelbLinkData",
     "TracelbNodeData",
@@ -32,8 +33,15 @@ __all__ = [
     "encode_tracelb",
 ]
 
+# Probe methods (the ``type`` field), in scamper's numbering, and its words for them.
 M_UDP_DPORT, M_ICMP_ECHO, M_UDP_SPORT, M_TCP_SPORT, M_TCP_ACK_SPORT = 1, 2, 3, 4, 5
-
+METHOD_NAMES = {
+    M_UDP_DPORT: "udp-dport",
+    M_ICMP_ECHO: "icmp-echo",
+    M_UDP_SPORT: "udp-sport",
+    M_TCP_SPORT: "tcp-sport",
+    M_TCP_ACK_SPORT: "tcp-ack-sport",
+}
 
 NODE_FLAG_QTTL = 0x01
 REPLY_FLAG_REPLY_TTL, REPLY_FLAG_TCP = 0x01, 0x02

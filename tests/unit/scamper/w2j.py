@@ -14,12 +14,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from scamperlab.scamper.results.host import ScamperHost, ScamperHostQuery, qclass_str
-from scamperlab.scamper.results.ping import METHOD_NAMES as PING_METHODS
+from scamperlab.scamper.results.host import ScamperHost, ScamperHostQuery
 from scamperlab.scamper.results.ping import ScamperPing, ScamperPingReply
-from scamperlab.scamper.results.trace import METHOD_NAMES as TRACE_METHODS
 from scamperlab.scamper.results.trace import ScamperTrace, ScamperTraceHop
-from scamperlab.wire.warts.host import qtype_str
+from scamperlab.wire.warts.host import qclass_str, qtype_str
+from scamperlab.wire.warts.ping import METHOD_NAMES as PING_METHODS
+from scamperlab.wire.warts.trace import METHOD_NAMES as TRACE_METHODS
 
 Diffs = list[tuple[str, object, object]]
 

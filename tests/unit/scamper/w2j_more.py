@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from scamperlab.scamper.results.dealias import METHOD_NAMES as DEALIAS_METHODS
 from scamperlab.scamper.results.dealias import ScamperDealias, ScamperDealiasReply
-from scamperlab.scamper.results.tracelb import METHOD_NAMES as TRACELB_METHODS
 from scamperlab.scamper.results.tracelb import ScamperTracelb
 from scamperlab.scamper.results.udpprobe import ScamperUdpprobe
+from scamperlab.wire.warts.dealias import METHOD_NAMES as DEALIAS_METHODS
+from scamperlab.wire.warts.tracelb import METHOD_NAMES as TRACELB_METHODS
 
 from .w2j import Checker, Diffs, _td_us, _tv
 
