@@ -53,8 +53,8 @@ VARY_SPORT_METHODS = frozenset({M_TCP_ACK_SPORT, M_TCP_SYN_SPORT, M_UDP_SPORT})
 #: scamper's words for the ``stop_reason`` codes
 STOP_NAMES = ("none", "done", "error", "halted", "inprogress")
 
-# Bits of the ping ``flags`` word.
-FLAG_V4RR, FLAG_PAYLOAD, FLAG_TSONLY, FLAG_ICMPSUM = 0x01, 0x04, 0x08, 0x20
+# Bits of the ping ``flags`` word that a rendering shows (0x01 is v4rr, 0x02 spoof).
+FLAG_PAYLOAD, FLAG_TSONLY, FLAG_ICMPSUM = 0x04, 0x08, 0x20
 
 # Bits of a reply's ``flags``: which optional values the reply carries.
 REPLY_FLAG_REPLY_TTL, REPLY_FLAG_REPLY_IPID, REPLY_FLAG_PROBE_IPID = 0x01, 0x02, 0x04
