@@ -14,21 +14,39 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from scamperlab.emulation.netns import deferred_signals
+
 # Wide enough for any table scamperlab prints (a 1,000-VP status row is ~200).
 PIPE_WIDTH = 10_000
 
 
+class _Console(Console):
+    """A console whose ``print`` is never cut short by Ctrl-C.
+
+    A KeyboardInterrupt raised inside rich's ``print`` can leave the console's
+    output buffer entered but never left, and everything printed after it,
+    "interrupted: tearing the lab down" and "lab removed" included, then
+    stays in the buffer and is lost. Ctrl-C pressed meanwhile is delivered
+    when the line is out.
+    """
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        with deferred_signals():
+            super().print(*objects, **kwargs)
+
+
 def console(stderr: bool = False) -> Console:
     """A console on stdout (or stderr) that wraps only where it has a terminal to fit."""
-    probe = Console(stderr=stderr)
+    probe = _Console(stderr=stderr)
     if probe.is_terminal:
         return probe
-    return Console(stderr=stderr, width=PIPE_WIDTH, soft_wrap=True)
+    return _Console(stderr=stderr, width=PIPE_WIDTH, soft_wrap=True)
 
 
 err = console(stderr=True)
