@@ -25,9 +25,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.doc import markers, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- before-after:start -->", "<!-- before-after:end -->"
+START, END = markers("before-after")
 
 # Run in the checkout under test: its own scamperlab, its own benchmark code.
 PROBE = """
@@ -96,16 +97,6 @@ def markdown(before: Path, sizes: list[int], rows: dict[int, dict[str, Any]], ro
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Before and after a change\n\n" + section + "\n"
-    DOC.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, required=True, help="the other checkout")
@@ -138,7 +129,7 @@ def main() -> None:
     section = markdown(before, sizes, rows, args.rounds)
     print(section)
     if not args.no_doc:
-        write_doc(section)
+        write_section("before-after", "Before and after a change", section)
 
 
 if __name__ == "__main__":

@@ -25,14 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.doc import markers, write_section
 from benchmarks.scale import loadavg
 from scamperlab.emulation.netns import processes_in
 from scamperlab.lab.lifecycle import down
 from scamperlab.lab.state import process_starttime
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- recovery:start -->", "<!-- recovery:end -->"
+START, END = markers("recovery")
 
 OWNER = """
 import sys, time
@@ -110,16 +110,6 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Recovery after a crash\n\n" + section + "\n"
-    DOC.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="14,100,1000")
@@ -136,7 +126,7 @@ def main() -> None:
     section = markdown(rows)
     print(section)
     if not args.no_doc:
-        write_doc(section)
+        write_section("recovery", "Recovery after a crash", section)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import api_throughput, mux_overhead
+from benchmarks.doc import markers, write_section
 from scamperlab.emulation.netns import Job, processes_in, run_many
 from scamperlab.lab import Lab
 from scamperlab.processes.binaries import find_scamper
@@ -49,8 +50,7 @@ from scamperlab.topology.generate import ring
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
 PLOT = ROOT / "docs" / "img" / "scale-startup.png"
-DOC = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- scale:start -->", "<!-- scale:end -->"
+START, END = markers("scale")
 
 
 def loadavg() -> str:
@@ -443,17 +443,6 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + section + tail
-    else:
-        text = text.rstrip() + "\n\n## Scale: up to 1,000 VPs\n\n" + section + "\n"
-    DOC.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,100,300,1000")
@@ -490,7 +479,7 @@ def main() -> None:
     section = markdown(data)
     print(section)
     if not args.no_doc:
-        write_doc(section)
+        write_section("scale", "Scale: up to 1,000 VPs", section)
 
 
 if __name__ == "__main__":
