@@ -69,28 +69,44 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def markdown(before: Path, sizes: list[int], rows: dict[int, dict[str, Any]], rounds: int) -> str:
+def paired_ratio(runs: dict[str, list[dict[str, Any]]], key: str) -> float:
+    """The median of each round's after/before ratio: the two runs of a round are
+    neighbours in time, so a change of load hits both, unlike medians taken apart."""
+
+    def value(run: dict[str, Any]) -> float:
+        return float(run["fanout"]["per_s"] if key == "fanout_per_s" else run[key])
+
+    ratios = [value(a) / value(b) for b, a in zip(runs["before"], runs["after"], strict=True)]
+    return statistics.median(ratios)
+
+
+def markdown(
+    before: str, sizes: list[int], runs: dict[int, dict[str, list[dict[str, Any]]]], pings: int
+) -> str:
+    rounds = len(runs[sizes[0]]["before"])
     lines = [
         START,
         "",
-        f"`python -m benchmarks.before_after --before {before.name} --rounds {rounds}`:"
-        f" medians of {rounds} alternating runs per tree and size (ring topology, one",
-        "`ScamperCtrl` pinging every VP once, nothing left after teardown in any run).",
+        f"`python -m benchmarks.before_after --before DIR --rounds {rounds} --pings {pings}`,"
+        f" before = {before}: {rounds} rounds, each running both trees back to back",
+        f"(alternating which goes first); ring topology, one `ScamperCtrl` pinging every VP"
+        f" {pings} time(s); nothing left after teardown in any run. Medians per tree, and the",
+        "median of the rounds' after/before ratios.",
         "",
         "| VPs | | before | after | after/before | load averages (1, 5, 15 min) |",
         "| ---: | --- | ---: | ---: | ---: | --- |",
     ]
     for n in sizes:
-        b, a = rows[n]["before"], rows[n]["after"]
+        b, a = summarise(runs[n]["before"]), summarise(runs[n]["after"])
         loads = "; ".join(a["loads"])
         for key, label, unit in (
             ("up_s", "start-up", "s"),
             ("down_s", "teardown", "s"),
             ("fanout_per_s", "fan-out", "results/s"),
         ):
-            ratio = a[key] / b[key] if b[key] else float("nan")
+            ratio = paired_ratio(runs[n], key)
             lines.append(
-                f"| {n:,} | {label} | {b[key]:.2f} {unit} | {a[key]:.2f} {unit} | {ratio:.2f} |"
+                f"| {n:,} | {label} | {b[key]:,.2f} {unit} | {a[key]:,.2f} {unit} | {ratio:.2f} |"
                 f" {loads if key == 'up_s' else ''} |"
             )
     lines += ["", END]
@@ -123,10 +139,13 @@ def main() -> None:
                     f" down {result['down_s']:.2f} s, load {result['load']}",
                     flush=True,
                 )
-    rows = {n: {k: summarise(v) for k, v in runs[n].items()} for n in sizes}
+    label = subprocess.run(
+        ["git", "-C", str(before), "log", "-1", "--format=%h (%s)"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip() or str(before)  # fmt: skip
     out = ROOT / "benchmarks" / "results" / "before_after.json"
-    out.write_text(json.dumps({"before": str(before), "runs": runs, "summary": rows}, indent=1))
-    section = markdown(before, sizes, rows, args.rounds)
+    out.write_text(json.dumps({"before": label, "pings": args.pings, "runs": runs}, indent=1))
+    section = markdown(label, sizes, runs, args.pings)
     print(section)
     if not args.no_doc:
         write_section("before-after", "Before and after a change", section)

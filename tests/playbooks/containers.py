@@ -55,6 +55,7 @@ class Container:
     netns_pid: int
     proc: subprocess.Popen[bytes]
     log: Path
+    lock: Path
 
     def init_pid(self) -> int | None:
         """PID (on this machine) of the container's systemd."""
@@ -115,6 +116,10 @@ class Fleet:
             check=True,
         )
         self._personalise(root, name, authorized_key)
+        # nspawn locks the image by its root's device and inode and removes the lock only
+        # when it exits in order; a container killed after the grace period leaves it.
+        st = root.stat()
+        lock = _NSPAWN_RUN / "locks" / f"inode-{st.st_dev}:{st.st_ino}"
         log = base / "nspawn.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
@@ -139,7 +144,7 @@ class Fleet:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        container = Container(name, root, netns_pid, proc, log)
+        container = Container(name, root, netns_pid, proc, log, lock)
         self.containers[name] = container
         return container
 
@@ -196,6 +201,7 @@ class Fleet:
         subprocess.run(["rm", "-rf", "--one-file-system", str(self.workdir)], check=False)
         # nspawn cannot delete its per-machine directories where /run is not a tmpfs.
         for c in self.containers.values():
+            c.lock.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 (_NSPAWN_RUN / "propagate" / c.name).rmdir()
         if self._made_nspawn_run:
