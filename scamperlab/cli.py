@@ -11,6 +11,7 @@ the lab itself failed, as ``docker run`` does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -209,6 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     could not be started (as a shell would say)."""
     from scamperlab.lab.core import Lab
     from scamperlab.lab.lifecycle import run_with_lab
+    from scamperlab.lab.replay import recording_of
 
     try:
         lab = Lab.from_file(
@@ -218,13 +220,70 @@ def cmd_run(args: argparse.Namespace) -> int:
             ssh=args.ssh,
             group=args.group,
         )
-        return run_with_lab(lab, args.command, starting=ui.start_progress, on_warning=ui.warning)
+        recording = (
+            recording_of(lab, args.record, args.command)
+            if args.record is not None
+            else contextlib.nullcontext()
+        )
+        with recording:
+            return run_with_lab(
+                lab, args.command, starting=ui.start_progress, on_warning=ui.warning
+            )
     except CommandError as exc:
         ui.error(str(exc))
         return exc.status
     except ScamperlabError as exc:
         ui.error(str(exc))
         return LAB_FAILED_EXIT
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """The command's own exit status, as ``run``'s; 1 when the recording cannot be read."""
+    from scamperlab.lab.replay import Replay, load_recording, parse_speed, run_with_replay
+
+    if args.list:
+        _print_recording(args.recording, load_recording(args.recording, results=False))
+        return 0
+
+    def unrecorded(_command: str, _vp: str, message: str) -> None:
+        ui.warning(message)
+
+    replay = Replay(args.recording, speed=parse_speed(args.speed), on_unrecorded=unrecorded)
+    try:
+        return run_with_replay(replay, args.command)
+    except CommandError as exc:
+        ui.error(str(exc))
+        return exc.status
+
+
+def _print_recording(path: str, recording: Any) -> None:
+    """``replay --list``: where a recording comes from, its VPs, and its commands by VP."""
+    from scamperlab.lab.replay import summary
+
+    info = summary(recording)
+    ui.out.print(
+        f"{path}: recording version {info.version}, {info.sessions} mux session(s),"
+        f" {info.commands} command(s), {info.results} result(s), {info.errors} error(s)"
+        + (f"; recorded from: {' '.join(info.command)}" if info.command else ""),
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    vps = _table("VPs", ("VP", "id", "IPv4", "cc", "place", "tags", "departed"))
+    for vp in info.vps:
+        vps.add_row(
+            *map(
+                escape,
+                (vp.name, str(vp.id), vp.ipv4, vp.cc, vp.place, ",".join(vp.tags), vp.departed),
+            )
+        )
+    ui.out.print(vps)
+    commands = _table("commands", ("VP", "command", "times", "results", "errors"))
+    for row in info.rows:
+        commands.add_row(
+            *map(escape, (row.vp, row.command, str(row.times), str(row.results), str(row.errors)))
+        )
+    ui.out.print(commands)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -408,9 +467,36 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("topology")
     lab_opts(run)
     run.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write what the command sent and received through the mux to FILE"
+        " (for 'scamperlab replay')",
+    )
+    run.add_argument(
         "command", nargs="*", help="after --: the command and its arguments ({mux} is replaced)"
     )
     run.set_defaults(func=cmd_run)
+
+    replay = sub.add_parser(
+        "replay",
+        help="serve a recording (run --record) on a mux socket and run a command against it",
+        epilog="no root, namespaces or scamper needed. exit status: the command's own;"
+        " 1 if the recording cannot be read; 126/127 if the command could not be run",
+    )
+    replay.add_argument("recording", metavar="FILE")
+    replay.add_argument(
+        "--list", action="store_true", help="print what the recording holds and exit"
+    )
+    replay.add_argument(
+        "--speed",
+        default="1",
+        metavar="FACTOR|max",
+        help="divide the recorded delays by FACTOR (default 1: as recorded); max: at once",
+    )
+    replay.add_argument(
+        "command", nargs="*", help="after --: the command and its arguments ({mux} is replaced)"
+    )
+    replay.set_defaults(func=cmd_replay)
 
     from scamperlab.audit.cli import add_parser as add_audit_parser
 
@@ -479,12 +565,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if tail is not None:
         if args.cmd == "deploy":
             args.args = [*args.args, *tail]
-        elif args.cmd not in ("run", "audit"):
-            build_parser().error("'--' is only for 'scamperlab run|audit TOPOLOGY -- COMMAND'")
+        elif args.cmd not in ("run", "audit", "replay"):
+            build_parser().error(
+                "'--' is only for 'scamperlab run|audit TOPOLOGY -- COMMAND'"
+                " and 'scamperlab replay FILE -- COMMAND'"
+            )
         else:
             args.command = [*args.command, *tail]
     if args.cmd in ("run", "audit") and not args.command:
         build_parser().error(f"nothing to run: scamperlab {args.cmd} TOPOLOGY -- COMMAND [ARGS...]")
+    if args.cmd == "replay" and not args.command and not args.list:
+        build_parser().error("nothing to run: scamperlab replay FILE -- COMMAND [ARGS...]")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s"
     )

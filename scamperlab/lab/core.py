@@ -39,6 +39,7 @@ from scamperlab.lab.state import MAX_SOCKET_PATH, LabState, state_root
 from scamperlab.lab.status import StatusWriter, vp_rows
 from scamperlab.lab.views import LabEvent, LabNode, LabVp
 from scamperlab.mux.metadata import metadata_file, vp_attrs
+from scamperlab.mux.recorder import Recorder
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.mux.server import MuxServer
 from scamperlab.processes.binaries import ScamperInstall, check_host_tools, find_scamper
@@ -92,6 +93,7 @@ class Lab:
         appear_timeout: float = 20.0,
         ssh: bool = False,
         group: str | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.topology = topology
         self.name = name or topology.name
@@ -106,6 +108,8 @@ class Lab:
         self.ssh = ssh or topology.controller.ssh
         # Who may connect: the caller (sudo's, through sudo) and, if named, one group.
         self.access = Access.for_caller(group or topology.controller.group)
+        # What every mux session carries, for ``run --record`` (scamperlab's mux only).
+        self.recorder = recorder
         self._parts: RunningLab | None = None
         self._status = StatusWriter(self.state)
         self._signals = OwnerSignals()
@@ -348,10 +352,15 @@ class Lab:
             appear_timeout=self.appear_timeout,
         )
         registry, mux, metadata = None, None, None
+        if self.recorder is not None and not serve_mux_ourselves:
+            raise LabStartError(
+                f"cannot record: this machine's sc_remoted ({install.version}) serves the mux"
+                " itself (-M), and recording taps scamperlab's own mux server"
+            )
         if serve_mux_ourselves:
             registry = VpRegistry(attrs)
             legacy = None if install.emits_task_ids else install.version
-            mux = MuxServer(self.mux_path, registry, legacy_version=legacy)
+            mux = MuxServer(self.mux_path, registry, legacy_version=legacy, recorder=self.recorder)
         else:
             metadata = self.state.path("metadata.txt")
             metadata.write_text(metadata_file((vp, attrs[vp.name]) for vp in self.topology.vps))

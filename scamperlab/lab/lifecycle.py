@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scamperlab.errors import CommandError, LabStartError, LabStateError, ScamperlabError
 from scamperlab.lab.owner import exit_on_first_sigterm
@@ -57,7 +57,17 @@ LAB_FAILED_EXIT = 125
 DOWN_TIMEOUT = 60.0
 
 
-def lab_environment(lab: Lab) -> dict[str, str]:
+class MuxEndpoint(Protocol):
+    """What a command is run against: a :class:`~scamperlab.lab.Lab` or a
+    :class:`~scamperlab.lab.replay.Replay`, a name and a mux socket."""
+
+    name: str
+
+    @property
+    def mux_path(self) -> Path: ...
+
+
+def lab_environment(lab: MuxEndpoint) -> dict[str, str]:
     """Environment for a command run against ``lab``: ``SCAMPERLAB_MUX``, ``SCAMPERLAB_LAB``."""
     env = dict(os.environ)
     env["SCAMPERLAB_MUX"] = str(lab.mux_path)
@@ -68,7 +78,7 @@ def lab_environment(lab: Lab) -> dict[str, str]:
 # -- running a command against a lab ---------------------------------------------
 
 
-def run_command(lab: Lab, command: Sequence[str], *, stdout: int | None = None) -> int:
+def run_command(lab: MuxEndpoint, command: Sequence[str], *, stdout: int | None = None) -> int:
     """Run ``command`` against a running lab and return its exit status.
 
     ``{mux}`` in an argument becomes the mux socket's path; the environment

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scamperlab.mux.legacy import LegacyChannel
+from scamperlab.mux.recorder import Recorder, SessionTap
 from scamperlab.mux.registry import MuxVp, VpRegistry
 from scamperlab.wire import mux as p
 
@@ -63,10 +64,14 @@ class MuxSession:
         self.reader = reader
         self.writer = writer
         self.channels: dict[int, _Channel] = {}
+        # ``run --record``: the session's bytes both ways, as the client's socket carries them
+        self.tap: SessionTap | None = server.recorder.session() if server.recorder else None
 
     def _send(self, data: bytes) -> None:
         if not self.writer.is_closing():
             self.writer.write(data)
+            if self.tap is not None:
+                self.tap.to_client(data)
 
     def on_registry(self, event: str, vp: MuxVp) -> None:
         if event == "arrived":
@@ -83,6 +88,8 @@ class MuxSession:
         frames = p.FrameReader()
         try:
             while data := await self.reader.read(_READ_SIZE):
+                if self.tap is not None:
+                    self.tap.from_client(data)
                 for channel, payload in frames.feed(data):
                     if channel == 0:
                         self._control(payload)
@@ -94,6 +101,8 @@ class MuxSession:
         except (ConnectionError, _ProtocolError) as exc:
             log.info("mux: dropping client: %s", exc)
         finally:
+            if self.tap is not None:
+                self.tap.closed()
             registry.listeners.remove(self.on_registry)
             # Like sc_remoted: a user going away finishes every channel it had opened,
             # except those that its VP is already finishing after ``done``.
@@ -206,6 +215,7 @@ class MuxServer:
     registry: VpRegistry
     #: scamper version of VPs that send no task ids (see ``legacy``), None if they do
     legacy_version: str | None = None
+    recorder: Recorder | None = None  # ``run --record``
     sessions: set[asyncio.Task[None]] = field(default_factory=set)
     closing: bool = False
     _server: asyncio.AbstractServer | None = None
