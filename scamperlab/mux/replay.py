@@ -16,8 +16,10 @@ from a :class:`~scamperlab.wire.recording.Recording`:
   the task id of this channel (``OK id-<n>`` counts from 1 per channel, as
   scamper does) and the userid of this command written into each result;
 - results follow their command after the recorded delay divided by
-  ``speed`` (``math.inf``: at once), never before a result recorded earlier
-  on the same channel;
+  ``speed`` (``math.inf``: at once), and in the recorded order, across
+  channels too: a result also waits (up to :data:`HOLD` seconds) for the
+  commands that the client had sent, live, before that result came; so an
+  event-driven script sees its results in the order it saw them live;
 - a command never recorded (or asked more often than recorded) is answered
   at once with an ``ERR`` naming the command, the VP and the nearest
   recorded commands, and reported to ``on_unrecorded``: never a hang;
@@ -33,6 +35,7 @@ from a :class:`~scamperlab.wire.recording.Recording`:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import difflib
 import functools
@@ -56,14 +59,21 @@ log = logging.getLogger(__name__)
 _READ_SIZE = 65536
 _OK_ID = re.compile(r"^OK id-(\d+)")
 _NEAREST = 3
+#: Seconds a due result waits at most for commands recorded before it (see ``flush``).
+HOLD = 2.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Result:
+    at: float  # when it came, as recorded
     delay: float  # seconds after its command was sent, as recorded
     record: bytes
     userid_at: int | None  # offset of the userid field in the record, if it has one
     task: bool  # the DATA line carried the task's id
+    #: exchanges of the same recorded session whose commands were sent before this
+    #: result came and whose first result came earlier: live, the client had sent
+    #: them before it saw this one, so a replay holds this one until they are asked
+    waits_for: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -108,7 +118,26 @@ class ReplayScript:
                 script._add_channel(rank, chan)
         for items in script.exchanges.values():
             items.sort(key=lambda e: (e.session, e.sent_at))
+        script._find_causes()
         return script
+
+    def _find_causes(self) -> None:
+        """Fill each result's ``waits_for`` (quadratic in one session's exchanges)."""
+        by_session: dict[int, list[Exchange]] = {}
+        for items in self.exchanges.values():
+            for exchange in items:
+                by_session.setdefault(exchange.session, []).append(exchange)
+        for exchanges in by_session.values():
+            answered = [e for e in exchanges if e.results]
+            for exchange in answered:
+                for result in exchange.results:
+                    result.waits_for = frozenset(
+                        other.index
+                        for other in answered
+                        if other is not exchange
+                        and other.sent_at < result.at
+                        and other.results[0].at < result.at
+                    )
 
     def vp_name(self, rank: int, vp_id: int) -> str:
         return self.vp_keys.get((rank, vp_id), f"VP id {vp_id}")
@@ -168,6 +197,7 @@ class ReplayScript:
                     continue
                 owner.results.append(
                     _Result(
+                        item.t,
                         item.t - owner.sent_at,
                         record,
                         offsets[item.record],
@@ -219,7 +249,6 @@ class _ReplayChannel:
         self.next_task = 1
         self.outstanding = 0
         self.done = False
-        self.last_at = 0.0  # loop time of the last result scheduled
         self.partial = b""
         shapes = session.server.script.channels.get(vp) or [_ChannelScript()]
         count = session.opened.get(vp, 0)
@@ -267,16 +296,11 @@ class _ReplayChannel:
             self.send(exchange.reply.encode() + b"\n")
         self.send(b"MORE\n" * exchange.more_after)
         userid = command_userid(line)
-        loop = asyncio.get_running_loop()
+        now = asyncio.get_running_loop().time()
         speed = session.server.speed
         if not exchange.results:
             session.delivered.add(exchange.index)
         for n, result in enumerate(exchange.results):
-            delay = 0.0 if math.isinf(speed) else result.delay / speed
-            at = max(loop.time() + delay, self.last_at)
-            self.last_at = at
-            self.outstanding += 1
-            last = n == len(exchange.results) - 1
             record = result.record
             if result.userid_at is not None:
                 record = (
@@ -284,19 +308,27 @@ class _ReplayChannel:
                     + struct.pack(">I", userid)
                     + record[result.userid_at + 4 :]
                 )
-            data = _data(record, task_id if result.task else None)
-            session.later(
-                at, functools.partial(self.deliver, data, exchange.index if last else None)
+            due = now + (0.0 if math.isinf(speed) else result.delay / speed)
+            last = n == len(exchange.results) - 1
+            self.outstanding += 1
+            session.queue(
+                _Pending(
+                    (exchange.session, result.at, exchange.index, n),
+                    due,
+                    self,
+                    _data(record, task_id if result.task else None),
+                    exchange.index if last else None,
+                    result.waits_for,
+                )
             )
 
     def deliver(self, data: bytes, finished: int | None) -> None:
+        self.outstanding -= 1
         if self.id not in self.session.channels:
             return
-        self.outstanding -= 1
         self.send(data)
         if finished is not None:
             self.session.delivered.add(finished)
-            self.session.check_departures()
         self.finish_if_done()
 
     def finish_if_done(self) -> None:
@@ -305,6 +337,18 @@ class _ReplayChannel:
         for record in self.shape.ending:
             self.send(_data(record, None))
         self.session.close_channel(self.id)
+
+
+@dataclass
+class _Pending:
+    """A result waiting to be sent (see :meth:`_ReplaySession.flush`)."""
+
+    order: tuple[int, float, int, int]  # recorded session, time, exchange, result
+    due: float  # loop time
+    channel: _ReplayChannel
+    data: bytes
+    finishes: int | None  # the exchange this, its last result, completes
+    waits_for: frozenset[int]
 
 
 class _ReplaySession:
@@ -326,6 +370,7 @@ class _ReplaySession:
         self.taken: set[int] = set()
         self.delivered: set[int] = set()
         self.departures: list[tuple[float, int]] = []  # (recorded time, mux id)
+        self.pending: list[_Pending] = []  # in recorded order
         self.handles: list[asyncio.TimerHandle] = []
         self.started = 0.0
 
@@ -335,6 +380,35 @@ class _ReplaySession:
 
     def later(self, at: float, call: Callable[[], None]) -> None:
         self.handles.append(asyncio.get_running_loop().call_at(at, call))
+
+    def queue(self, item: _Pending) -> None:
+        bisect.insort(self.pending, item, key=lambda p: p.order)
+        self.later(item.due, self.flush)
+        self.later(item.due + HOLD, self.flush)
+        self.flush()
+
+    def flush(self) -> None:
+        """Send the results that are due, in the order they were recorded.
+
+        A result waits for every result recorded before it that is queued,
+        and for the commands it ``waits_for`` that this client has not sent
+        yet, but for those at most :data:`HOLD` seconds past its due time: a
+        client that does not send them (a script that changed) gets its
+        results all the same, only in another order.
+        """
+        now = asyncio.get_running_loop().time()
+        sent_any = False
+        while self.pending:
+            head = self.pending[0]
+            if head.due > now + 1e-4:
+                break
+            if now < head.due + HOLD and not head.waits_for <= self.taken:
+                break
+            self.pending.pop(0)
+            head.channel.deliver(head.data, head.finishes)
+            sent_any = True
+        if sent_any:
+            self.check_departures()
 
     def scaled(self, t: float) -> float:
         speed = self.server.speed
@@ -414,6 +488,7 @@ class _ReplaySession:
             if exchange.index not in self.taken:
                 self.taken.add(exchange.index)
                 self.check_departures()
+                self.later(asyncio.get_running_loop().time(), self.flush)
                 return exchange, ""
         if same:
             return None, (

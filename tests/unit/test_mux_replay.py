@@ -180,3 +180,20 @@ def test_list_counts_what_the_recording_holds() -> None:
     )
     assert {row.command for row in info.rows} == {f"ping -c 3 {WWW}"}
     assert len(info.vps) == 14
+
+
+def test_results_come_in_the_recorded_order_across_vps() -> None:
+    names = {vp: dict(attrs)[Attr.NAME] for vp, attrs in RECORDED.vps().items()}
+    came = {
+        names[chan.vp]: next(r.t for r in chan.received if r.task is not None)
+        for chan in RECORDED.sessions[0].channels
+    }
+    recorded_order = sorted(came, key=lambda name: came[name])
+    with Replay(V1, speed=math.inf) as replay, ScamperCtrl(mux=str(replay.mux_path)) as ctrl:
+        by_name = {vp.name: vp for vp in ctrl.vps()}
+        # Asked last-first: only the replay's ordering can put the answers back.
+        for name in reversed(recorded_order):
+            (inst,) = ctrl.add_vps([by_name[name]])
+            ctrl.do_ping(WWW, attempts=3, inst=inst)
+        order = [p.inst.name for p in ctrl.responses(timeout=timedelta(seconds=10))]
+    assert order == recorded_order
