@@ -53,7 +53,7 @@ from scamperlab.wire.tagging import command_userid
 from scamperlab.wire.uu import uuencode_object
 from scamperlab.wire.warts.decoder import StreamDecoder
 from scamperlab.wire.warts.errors import WartsError
-from scamperlab.wire.warts.records import HEADER_LEN
+from scamperlab.wire.warts.records import HEADER_LEN, META_TYPES, T_CYCLE_STOP, record_type
 
 log = logging.getLogger(__name__)
 _READ_SIZE = 65536
@@ -151,7 +151,6 @@ class ReplayScript:
         pending = list(chan.sent)
         by_task: dict[int, Exchange] = {}
         last: Exchange | None = None
-        done = False
         for item in chan.received:
             if item.line is not None:
                 if item.line == "MORE":
@@ -165,7 +164,7 @@ class ReplayScript:
                 sent = pending.pop(0)
                 word = sent.line.split()[0].lower()
                 if word == "done":
-                    done, last = True, None
+                    last = None
                     continue
                 if word == "halt":
                     continue
@@ -187,10 +186,13 @@ class ReplayScript:
                 continue
             record = chan.records[item.record]
             owner = by_task.get(item.task) if item.task is not None else None
-            if owner is None and item.task is None and last is None and not done:
-                shape.prelude.append(record)
-            elif owner is None and done:
-                shape.ending.append(record)
+            if owner is None and record_type(record) in META_TYPES:
+                # Where scamper put them among the first replies varies from run to
+                # run: the list and cycle records open the channel, cycle-stop ends it.
+                if record_type(record) == T_CYCLE_STOP:
+                    shape.ending.append(record)
+                else:
+                    shape.prelude.append(record)
             else:
                 owner = owner or last
                 if owner is None:

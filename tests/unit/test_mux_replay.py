@@ -22,7 +22,7 @@ from scamperlab.scamper import ScamperCtrl, ScamperInstError
 from scamperlab.wire import mux as wire
 from scamperlab.wire.control import Data, Ok, SessionParser
 from scamperlab.wire.mux import Attr
-from scamperlab.wire.recording import MuxEvent, read_recording, write_recording
+from scamperlab.wire.recording import MuxEvent, Received, Sent, read_recording, write_recording
 from scamperlab.wire.warts.decoder import StreamDecoder
 
 V1 = Path(__file__).resolve().parents[1] / "fixtures" / "recording-v1.rec"
@@ -197,3 +197,38 @@ def test_results_come_in_the_recorded_order_across_vps() -> None:
             ctrl.do_ping(WWW, attempts=3, inst=inst)
         order = [p.inst.name for p in ctrl.responses(timeout=timedelta(seconds=10))]
     assert order == recorded_order
+
+
+def test_list_and_cycle_records_open_the_channel_wherever_they_were_recorded(
+    tmp_path: Path,
+) -> None:
+    """scamper may send a channel's list and cycle-start records after its first replies
+    (seen live with six pings sent at once): they still open the channel in a replay,
+    before any result that refers to them."""
+    recording = read_recording(V1)
+    chan = next(c for c in recording.sessions[0].channels if c.vp == 3)
+    (ping_t, ping), (done_t, _done) = ((s.t, s.line) for s in chan.sent)
+    by = {r.record: r for r in chan.received if r.record is not None}
+    t = by[2].t
+    chan.records.append(chan.records[2])  # the same ping, answered twice
+    chan.sent = [Sent(ping_t, ping), Sent(ping_t, ping), Sent(done_t, "done")]
+    chan.received = [
+        Received(ping_t, "OK id-1"),
+        Received(ping_t, "OK id-2"),
+        Received(ping_t, "MORE"),
+        Received(t, record=0),  # in the same read as the results, as seen live
+        Received(t, record=1),
+        Received(t, record=2, task=1),
+        Received(t, record=4, task=2),
+        Received(done_t, "OK"),
+        by[3],
+    ]
+    path = tmp_path / "late-list.rec"
+    write_recording(recording, path)
+    with Replay(path, speed=math.inf) as replay, ScamperCtrl(mux=str(replay.mux_path)) as ctrl:
+        (inst,) = ctrl.add_vps([vp for vp in ctrl.vps() if vp.name == "akl-nz.example"])
+        for _ in range(2):
+            ctrl.do_ping(WWW, attempts=3, inst=inst)
+        got = list(ctrl.responses(timeout=timedelta(seconds=10)))
+        assert not list(ctrl.exceptions())
+    assert len(got) == 2 and all(p.list is not None for p in got)
