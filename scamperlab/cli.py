@@ -269,14 +269,13 @@ def _print_recording(path: str, recording: Any) -> None:
         markup=False,
         highlight=False,
     )
-    vps = _table("VPs", ("VP", "id", "IPv4", "cc", "place", "tags", "departed"))
+    # A column for departures only where one happened: narrow terminals have no room to spare.
+    departures = any(vp.departed for vp in info.vps)
+    columns = ("VP", "id", "IPv4", "cc", "place", "tags")
+    vps = _table("VPs", (*columns, "departed") if departures else columns)
     for vp in info.vps:
-        vps.add_row(
-            *map(
-                escape,
-                (vp.name, str(vp.id), vp.ipv4, vp.cc, vp.place, ",".join(vp.tags), vp.departed),
-            )
-        )
+        cells = [vp.name, str(vp.id), vp.ipv4, vp.cc, vp.place, ",".join(vp.tags)]
+        vps.add_row(*map(escape, cells + [vp.departed] if departures else cells))
     ui.out.print(vps)
     commands = _table("commands", ("VP", "command", "times", "results", "errors"))
     for row in info.rows:
