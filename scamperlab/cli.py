@@ -275,7 +275,7 @@ def _print_recording(path: str, recording: Any) -> None:
     vps = _table("VPs", (*columns, "departed") if departures else columns)
     for vp in info.vps:
         cells = [vp.name, str(vp.id), vp.ipv4, vp.cc, vp.place, ",".join(vp.tags)]
-        vps.add_row(*map(escape, cells + [vp.departed] if departures else cells))
+        vps.add_row(*map(escape, [*cells, vp.departed] if departures else cells))
     ui.out.print(vps)
     commands = _table("commands", ("VP", "command", "times", "results", "errors"))
     for row in info.rows:

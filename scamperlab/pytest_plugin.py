@@ -13,6 +13,13 @@ xdist worker), so concurrent runs and xdist workers never clash.
 Where a lab cannot be built (not root, no ``mnexec``, no scamper), tests that
 use these fixtures are skipped with the reason, unless ``--scamperlab-require``
 (or ``SCAMPERLAB_REQUIRE_LAB=1``) turns that into a failure, as CI should.
+
+**Replay mode** (``--scamperlab-mode replay``, or ``auto``: a lab where one
+can be built, else the recording): ``scamperlab_mux`` and ``scamperlab_ctrl``
+are served from a recording (``scamperlab run --record``), named by the
+marker's ``replay``, ``--scamperlab-replay`` or ini ``scamperlab_replay``,
+without root (:class:`scamperlab.lab.replay.Replay`, one per recording for
+the whole session); fixtures that need the lab itself skip.
 """
 
 from __future__ import annotations
@@ -31,9 +38,11 @@ import pytest
 
 if TYPE_CHECKING:
     from scamperlab.lab.core import Lab
+    from scamperlab.lab.replay import Replay
     from scamperlab.lab.views import LabNode, LabVp
 
 SCOPES = ("session", "module", "function")
+MODES = ("lab", "replay", "auto")
 BUILTIN_TOPOLOGIES = Path(__file__).resolve().parent / "data" / "topologies"
 DEFAULT_TOPOLOGY = "ark-mini"
 
@@ -78,7 +87,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="fail, instead of skip, when a lab cannot be built (also SCAMPERLAB_REQUIRE_LAB=1)",
     )
+    group.addoption(
+        "--scamperlab-mode",
+        choices=MODES,
+        help="lab: a real lab (default); replay: serve the tests' recording instead; auto: a"
+        " lab where one can be built, else the recording",
+    )
+    group.addoption(
+        "--scamperlab-replay",
+        metavar="FILE",
+        help="recording to serve in replay mode (default: the marker's replay=, else ini"
+        " scamperlab_replay)",
+    )
     parser.addini("scamperlab_topology", "topology file of the labs (relative to the rootdir)")
+    parser.addini("scamperlab_mode", "lab, replay or auto (see --scamperlab-mode)")
+    parser.addini(
+        "scamperlab_replay", "recording to serve in replay mode (relative to the rootdir)"
+    )
     parser.addini("scamperlab_scope", "how long a lab lives: session, module or function")
     parser.addini("scamperlab_state_dir", "root of the labs' state directories")
     parser.addini("scamperlab_require", "fail instead of skip without a lab", type="bool")
@@ -91,12 +116,14 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "scamperlab(topology=None, scope=None): the lab this test runs in (topology file,"
-        " and how long the lab lives: session, module or function)",
+        "scamperlab(topology=None, scope=None, replay=None): the lab this test runs in"
+        " (topology file, and how long the lab lives: session, module or function), and the"
+        " recording it is served from in replay mode",
     )
     _make_scamper_importable()
     pool = config.stash[_POOL] = LabPool(config)
     pool.scope(None)  # a bad --scamperlab-scope or ini value is a usage error, now
+    pool.mode()
 
 
 def _make_scamper_importable() -> None:
@@ -111,6 +138,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     pool = config.stash.get(_POOL, None)
     if pool is not None:
         pool.close(lambda key: True)
+        pool.close_replays()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -140,8 +168,53 @@ class LabPool:
         self._checked = False
         self._swept = False
         self._made_root: Path | None = None
+        self.replays: dict[Path, Replay] = {}
 
     # -- settings -----------------------------------------------------------
+
+    def mode(self) -> str:
+        value = self.config.getoption("scamperlab_mode") or self.config.getini("scamperlab_mode")
+        value = value or "lab"
+        if value not in MODES:
+            raise pytest.UsageError(f"scamperlab mode {value!r}: use one of {', '.join(MODES)}")
+        return str(value)
+
+    def recording(self, marker: pytest.Mark | None, test_dir: Path) -> Path | None:
+        """The marker's ``replay`` (relative to the test's file), else the option's, else ini's."""
+        if marker is not None and marker.kwargs.get("replay"):
+            return self._relative(str(marker.kwargs["replay"]), test_dir)
+        if option := self.config.getoption("scamperlab_replay"):
+            return self._relative(option, self.config.invocation_params.dir)
+        if ini := self.config.getini("scamperlab_replay"):
+            return self._relative(str(ini), self.config.rootpath)
+        return None
+
+    def replay_for(self, marker: pytest.Mark | None, test_dir: Path) -> Replay | None:
+        """The replay this test is served from, or None where it gets a lab."""
+        mode = self.mode()
+        if mode == "lab" or (mode == "auto" and self.unavailable() is None):
+            return None
+        path = self.recording(marker, test_dir)
+        if path is None:
+            if mode == "auto":
+                return None  # no recording either: a lab, or the reason there is none
+            raise pytest.UsageError(
+                "scamperlab replay mode: no recording: give @pytest.mark.scamperlab(replay=...),"
+                " --scamperlab-replay or ini scamperlab_replay"
+            )
+        replay = self.replays.get(path.resolve())
+        if replay is None:
+            from scamperlab.lab.replay import Replay
+
+            replay = Replay(path, speed=float("inf"))
+            replay.start()
+            self.replays[path.resolve()] = replay
+        return replay
+
+    def close_replays(self) -> None:
+        for replay in self.replays.values():
+            replay.stop()
+        self.replays.clear()
 
     def require(self) -> bool:
         flag = self.config.getoption("scamperlab_require")
@@ -301,6 +374,8 @@ def scamperlab_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """
     pool = request.config.stash[_POOL]
     marker = request.node.get_closest_marker("scamperlab")
+    if pool.replay_for(marker, request.path.parent) is not None:
+        pytest.skip("scamperlab: replay mode: this test needs a lab, and a recording has none")
     topology = pool.topology(marker, request.path.parent)
     scope = pool.scope(marker)
     owner = {
@@ -335,9 +410,18 @@ def scamperlab_pool(request: pytest.FixtureRequest) -> LabPool:
 
 
 @pytest.fixture
-def scamperlab_mux(scamperlab_lab: Lab) -> str:
-    """Path of the lab's mux socket, as a string: what ``ScamperCtrl(mux=...)`` takes on Ark."""
-    return str(scamperlab_lab.mux_path)
+def scamperlab_mux(request: pytest.FixtureRequest) -> str:
+    """Path of the lab's mux socket, as a string: what ``ScamperCtrl(mux=...)`` takes on Ark.
+
+    In replay mode, the mux socket of the test's recording, served as fast as it
+    can answer (see :mod:`scamperlab.lab.replay`).
+    """
+    pool: LabPool = request.config.stash[_POOL]
+    replay = pool.replay_for(request.node.get_closest_marker("scamperlab"), request.path.parent)
+    if replay is not None:
+        return str(replay.mux_path)
+    lab: Lab = request.getfixturevalue("scamperlab_lab")
+    return str(lab.mux_path)
 
 
 @pytest.fixture

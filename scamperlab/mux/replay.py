@@ -106,6 +106,7 @@ class ReplayScript:
     vp_keys: dict[tuple[int, int], str]  # (session rank, mux id) -> VP name (or address)
     exchanges: dict[str, list[Exchange]]  # VP name -> exchanges in recorded order
     channels: dict[str, list[_ChannelScript]]  # VP name -> one per recorded channel
+    by_index: dict[int, Exchange] = field(default_factory=dict)
 
     @classmethod
     def from_recording(cls, recording: Recording) -> ReplayScript:
@@ -118,6 +119,7 @@ class ReplayScript:
                 script._add_channel(rank, chan)
         for items in script.exchanges.values():
             items.sort(key=lambda e: (e.session, e.sent_at))
+        script.by_index = {e.index: e for items in script.exchanges.values() for e in items}
         script._find_causes()
         return script
 
@@ -394,9 +396,9 @@ class _ReplaySession:
 
         A result waits for every result recorded before it that is queued,
         and for the commands it ``waits_for`` that this client has not sent
-        yet, but for those at most :data:`HOLD` seconds past its due time: a
-        client that does not send them (a script that changed) gets its
-        results all the same, only in another order.
+        yet on the VPs it has channels to, but for those at most :data:`HOLD`
+        seconds past its due time: a client that does not send them (a script
+        that changed) gets its results all the same, only in another order.
         """
         now = asyncio.get_running_loop().time()
         sent_any = False
@@ -404,7 +406,7 @@ class _ReplaySession:
             head = self.pending[0]
             if head.due > now + 1e-4:
                 break
-            if now < head.due + HOLD and not head.waits_for <= self.taken:
+            if now < head.due + HOLD and self.awaited(head.waits_for):
                 break
             self.pending.pop(0)
             head.channel.deliver(head.data, head.finishes)
@@ -480,6 +482,12 @@ class _ReplaySession:
     def close_channel(self, channel: int) -> None:
         if self.channels.pop(channel, None) is not None:
             self.send(p.ChannelClose(channel).encode())
+
+    def awaited(self, commands: frozenset[int]) -> bool:
+        """Whether this client may yet send one of ``commands`` that it has not sent: only
+        on a VP it has opened a channel to (live, it had before the result came)."""
+        exchanges = self.server.script.by_index
+        return any(exchanges[i].vp in self.opened for i in commands if i not in self.taken)
 
     def take(self, vp: str, line: str) -> tuple[Exchange | None, str]:
         """The exchange that answers ``line`` on ``vp``, or None and why not."""

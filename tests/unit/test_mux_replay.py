@@ -190,11 +190,10 @@ def test_results_come_in_the_recorded_order_across_vps() -> None:
     }
     recorded_order = sorted(came, key=lambda name: came[name])
     with Replay(V1, speed=math.inf) as replay, ScamperCtrl(mux=str(replay.mux_path)) as ctrl:
-        by_name = {vp.name: vp for vp in ctrl.vps()}
+        insts = {inst.name: inst for inst in ctrl.add_vps(ctrl.vps())}
         # Asked last-first: only the replay's ordering can put the answers back.
         for name in reversed(recorded_order):
-            (inst,) = ctrl.add_vps([by_name[name]])
-            ctrl.do_ping(WWW, attempts=3, inst=inst)
+            ctrl.do_ping(WWW, attempts=3, inst=insts[name])
         order = [p.inst.name for p in ctrl.responses(timeout=timedelta(seconds=10))]
     assert order == recorded_order
 
