@@ -210,13 +210,45 @@ def manifest(recording: Recording) -> dict[str, Any]:
     }
 
 
+_TOKEN = re.compile(r'"@@(\d+)@@"')
+
+
+def _pretty(doc: dict[str, Any]) -> str:
+    """The manifest indented, but each event, line and result on one line of its own:
+    a reviewer reads a session top to bottom, and a diff shows what changed."""
+    leaves: list[str] = []
+
+    def leaf(item: dict[str, Any]) -> str:
+        leaves.append(json.dumps(item))
+        return f"@@{len(leaves) - 1}@@"
+
+    tree = dict(doc)
+    tree["sessions"] = [
+        {
+            **session,
+            "events": [leaf(e) for e in session["events"]],
+            "channels": [
+                {
+                    **chan,
+                    "sent": [leaf(x) for x in chan["sent"]],
+                    "received": [leaf(x) for x in chan["received"]],
+                }
+                for chan in session["channels"]
+            ],
+        }
+        for session in doc["sessions"]
+    ]
+    text = json.dumps(tree, indent=1)
+    return _TOKEN.sub(lambda m: leaves[int(m.group(1))], text) + "\n"
+
+
 def write_recording(recording: Recording, path: str | Path) -> None:
     """Write ``recording`` to ``path`` (replaced whole: a reader never sees half a file)."""
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest(recording), indent=1) + "\n")
+            archive.writestr(MANIFEST, _pretty(manifest(recording)))
             for s_index, session in enumerate(recording.sessions, 1):
                 for chan in session.channels:
                     archive.writestr(_member(s_index, chan.channel), b"".join(chan.records))
