@@ -11,16 +11,24 @@ same mux protocol, which is what the replay serves).
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from scamperlab.lab import Lab
+from scamperlab.lab.replay import Replay, summary
+from scamperlab.mux.recorder import Recorder
+from scamperlab.scamper import ScamperCtrl, ScamperInstError
+from scamperlab.wire.recording import read_recording
 from tests.integration.conftest import ARK_MINI, ROOT
 from tests.integration.test_examples import FAR, WWW
 
@@ -131,3 +139,39 @@ def test_list_shows_what_a_recording_holds(recorded: dict[str, tuple[Path, str]]
     assert done.returncode == 0, done.stderr
     assert "14 command(s), 14 result(s), 0 error(s)" in done.stdout
     assert done.stdout.count(f"ping -c 2 {FAR}") == 14
+
+
+def _ping_that_loses_its_vp(mux: str, kill: Callable[[], None] | None) -> tuple[str, bool, bool]:
+    """A 10-probe synchronous ping from ams-nl, whose VP goes away a second in (``kill``):
+    the error, whether another VP still answers, whether ams-nl is still listed."""
+    with ScamperCtrl(mux=mux) as ctrl:
+        insts = {inst.name: inst for inst in ctrl.add_vps(ctrl.vps())}
+        killer = threading.Timer(1.0, kill) if kill is not None else None
+        if killer is not None:
+            killer.start()
+        try:
+            with pytest.raises(ScamperInstError) as caught:
+                ctrl.do_ping(WWW, attempts=10, inst=insts["ams-nl.example"], sync=True)
+        finally:
+            if killer is not None:
+                killer.join()
+        other = ctrl.do_ping(WWW, attempts=1, inst=insts["lhr-gb.example"], sync=True)
+        ctrl.poll(timeout=timedelta(seconds=0.5))
+        listed = "ams-nl.example" in {vp.name for vp in ctrl.vps()}
+        return str(caught.value), other is not None, listed
+
+
+def test_a_vp_killed_while_recording_departs_in_the_replay_with_the_same_error(
+    state_dir: Path, shared_dir: Path
+) -> None:
+    recorder = Recorder()
+    with Lab.from_file(ARK_MINI, name="recdep", state_dir=state_dir, recorder=recorder) as lab:
+        live = _ping_that_loses_its_vp(str(lab.mux_path), lambda: lab.kill_vp("ams-nl.example"))
+    recorder.save(shared_dir / "departed.rec")
+    assert live[0] == "got fatal from ams-nl.example: disconnected", live
+    assert live[1:] == (True, False)
+    info = summary(read_recording(shared_dir / "departed.rec", results=False))
+    assert [vp.name for vp in info.vps if vp.departed] == ["ams-nl.example"]
+    with Replay(shared_dir / "departed.rec", speed=math.inf) as replay:
+        replayed = _ping_that_loses_its_vp(str(replay.mux_path), None)
+    assert replayed == live
