@@ -70,13 +70,9 @@ class _Result:
     record: bytes
     userid_at: int | None  # offset of the userid field in the record, if it has one
     task: bool  # the DATA line carried the task's id
-    #: exchanges of the same recorded session whose commands were sent before this
-    #: result came and whose first result came earlier: live, the client had sent
-    #: them before it saw this one, so a replay holds this one until they are asked
-    waits_for: frozenset[int] = frozenset()
 
 
-@dataclass
+@dataclass(eq=False)  # one exchange is itself, whatever another's fields hold
 class Exchange:
     """One recorded command on one VP and everything that answered it."""
 
@@ -106,7 +102,10 @@ class ReplayScript:
     vp_keys: dict[tuple[int, int], str]  # (session rank, mux id) -> VP name (or address)
     exchanges: dict[str, list[Exchange]]  # VP name -> exchanges in recorded order
     channels: dict[str, list[_ChannelScript]]  # VP name -> one per recorded channel
-    by_index: dict[int, Exchange] = field(default_factory=dict)
+    #: (VP, normalised command) -> its exchanges, in recorded order
+    by_key: dict[tuple[str, str], list[Exchange]] = field(default_factory=dict)
+    #: recorded session -> its exchanges that were answered, by the time they were sent
+    answered: dict[int, list[Exchange]] = field(default_factory=dict)
 
     @classmethod
     def from_recording(cls, recording: Recording) -> ReplayScript:
@@ -119,27 +118,14 @@ class ReplayScript:
                 script._add_channel(rank, chan)
         for items in script.exchanges.values():
             items.sort(key=lambda e: (e.session, e.sent_at))
-        script.by_index = {e.index: e for items in script.exchanges.values() for e in items}
-        script._find_causes()
-        return script
-
-    def _find_causes(self) -> None:
-        """Fill each result's ``waits_for`` (quadratic in one session's exchanges)."""
-        by_session: dict[int, list[Exchange]] = {}
-        for items in self.exchanges.values():
+        for items in script.exchanges.values():
             for exchange in items:
-                by_session.setdefault(exchange.session, []).append(exchange)
-        for exchanges in by_session.values():
-            answered = [e for e in exchanges if e.results]
-            for exchange in answered:
-                for result in exchange.results:
-                    result.waits_for = frozenset(
-                        other.index
-                        for other in answered
-                        if other is not exchange
-                        and other.sent_at < result.at
-                        and other.results[0].at < result.at
-                    )
+                script.by_key.setdefault((exchange.vp, exchange.key), []).append(exchange)
+                if exchange.results:
+                    script.answered.setdefault(exchange.session, []).append(exchange)
+        for answered in script.answered.values():
+            answered.sort(key=lambda e: e.sent_at)
+        return script
 
     def vp_name(self, rank: int, vp_id: int) -> str:
         return self.vp_keys.get((rank, vp_id), f"VP id {vp_id}")
@@ -322,7 +308,6 @@ class _ReplayChannel:
                     self,
                     _data(record, task_id if result.task else None),
                     exchange.index if last else None,
-                    result.waits_for,
                 )
             )
 
@@ -352,7 +337,6 @@ class _Pending:
     channel: _ReplayChannel
     data: bytes
     finishes: int | None  # the exchange this, its last result, completes
-    waits_for: frozenset[int]
 
 
 class _ReplaySession:
@@ -372,6 +356,8 @@ class _ReplaySession:
         self.present: dict[int, str] = {}  # mux id -> VP name
         self.opened: dict[str, int] = {}  # VP name -> channels opened so far
         self.taken: set[int] = set()
+        self.used: dict[tuple[str, str], int] = {}  # (VP, command) -> exchanges taken
+        self.untaken = {k: list(v) for k, v in server.script.answered.items()}
         self.delivered: set[int] = set()
         self.departures: list[tuple[float, int]] = []  # (recorded time, mux id)
         self.pending: list[_Pending] = []  # in recorded order
@@ -395,10 +381,11 @@ class _ReplaySession:
         """Send the results that are due, in the order they were recorded.
 
         A result waits for every result recorded before it that is queued,
-        and for the commands it ``waits_for`` that this client has not sent
-        yet on the VPs it has channels to, but for those at most :data:`HOLD`
-        seconds past its due time: a client that does not send them (a script
-        that changed) gets its results all the same, only in another order.
+        and for the commands that, live, the client had sent before it came
+        and that were answered before it (:meth:`awaited`), but for those at
+        most :data:`HOLD` seconds past its due time: a client that does not
+        send them (a script that changed) gets its results all the same,
+        only in another order.
         """
         now = asyncio.get_running_loop().time()
         sent_any = False
@@ -406,7 +393,7 @@ class _ReplaySession:
             head = self.pending[0]
             if head.due > now + 1e-4:
                 break
-            if now < head.due + HOLD and self.awaited(head.waits_for):
+            if now < head.due + HOLD and self.awaited(head.order):
                 break
             self.pending.pop(0)
             head.channel.deliver(head.data, head.finishes)
@@ -483,23 +470,34 @@ class _ReplaySession:
         if self.channels.pop(channel, None) is not None:
             self.send(p.ChannelClose(channel).encode())
 
-    def awaited(self, commands: frozenset[int]) -> bool:
-        """Whether this client may yet send one of ``commands`` that it has not sent: only
-        on a VP it has opened a channel to (live, it had before the result came)."""
-        exchanges = self.server.script.by_index
-        return any(exchanges[i].vp in self.opened for i in commands if i not in self.taken)
+    def awaited(self, order: tuple[int, float, int, int]) -> bool:
+        """Whether the result recorded at ``order`` should wait for a command not sent yet:
+        one sent live before the result came, answered earlier, on a VP this client has
+        opened a channel to (live, it had before the result came). Only the commands
+        not taken yet are looked at, so the cost falls as the client sends them."""
+        session, at, index, _n = order
+        for other in self.untaken.get(session, ()):
+            if other.sent_at >= at:
+                return False
+            if other.index != index and other.results[0].at < at and other.vp in self.opened:
+                return True
+        return False
 
     def take(self, vp: str, line: str) -> tuple[Exchange | None, str]:
         """The exchange that answers ``line`` on ``vp``, or None and why not."""
         key = normalise_command(line)
+        same = self.server.script.by_key.get((vp, key), [])
+        used = self.used.get((vp, key), 0)
+        if used < len(same):
+            exchange = same[used]
+            self.used[(vp, key)] = used + 1
+            self.taken.add(exchange.index)
+            if exchange.results:
+                self.untaken[exchange.session].remove(exchange)
+            self.check_departures()
+            self.later(asyncio.get_running_loop().time(), self.flush)
+            return exchange, ""
         recorded = self.server.script.exchanges.get(vp, [])
-        same = [e for e in recorded if e.key == key]
-        for exchange in same:
-            if exchange.index not in self.taken:
-                self.taken.add(exchange.index)
-                self.check_departures()
-                self.later(asyncio.get_running_loop().time(), self.flush)
-                return exchange, ""
         if same:
             return None, (
                 f"replay: {key!r} to {vp} was recorded {len(same)} time(s),"
