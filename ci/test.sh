@@ -20,6 +20,9 @@ echo "== mkdocs build --strict"
 .venv/bin/mkdocs build --strict --quiet -d "$site"
 echo "== example user project (examples/userproject), in a lab"
 SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/python -m pytest -q -p no:cacheprovider examples/userproject
+echo "== example user project, replayed from its recording as nobody (no root, no lab)"
+HOME=/nonexistent setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    .venv/bin/python -m pytest -q -p no:cacheprovider --scamperlab-mode replay examples/userproject
 echo "== pytest"
 # Integration tests must run here: a missing prerequisite fails instead of skipping.
 SCAMPERLAB_REQUIRE_LAB=1 .venv/bin/pytest -q -p no:cacheprovider "$@"

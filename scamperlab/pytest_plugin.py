@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from scamperlab.lab.core import Lab
     from scamperlab.lab.replay import Replay
     from scamperlab.lab.views import LabNode, LabVp
+    from scamperlab.mux.recorder import Recorder
 
 SCOPES = ("session", "module", "function")
 MODES = ("lab", "replay", "auto")
@@ -99,6 +100,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="recording to serve in replay mode (default: the marker's replay=, else ini"
         " scamperlab_replay)",
     )
+    group.addoption(
+        "--scamperlab-record",
+        metavar="FILE",
+        help="record what the tests received through their labs' muxes to FILE, for replay mode",
+    )
     parser.addini("scamperlab_topology", "topology file of the labs (relative to the rootdir)")
     parser.addini("scamperlab_mode", "lab, replay or auto (see --scamperlab-mode)")
     parser.addini(
@@ -139,6 +145,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if pool is not None:
         pool.close(lambda key: True)
         pool.close_replays()
+        pool.save_recording()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -169,6 +176,7 @@ class LabPool:
         self._swept = False
         self._made_root: Path | None = None
         self.replays: dict[Path, Replay] = {}
+        self.recorder: Recorder | None = None  # --scamperlab-record: every lab's mux sessions
 
     # -- settings -----------------------------------------------------------
 
@@ -210,6 +218,11 @@ class LabPool:
             replay.start()
             self.replays[path.resolve()] = replay
         return replay
+
+    def save_recording(self) -> None:
+        path = self.config.getoption("scamperlab_record")
+        if path and self.recorder is not None:
+            self.recorder.save(self._relative(path, self.config.invocation_params.dir))
 
     def close_replays(self) -> None:
         for replay in self.replays.values():
@@ -295,6 +308,15 @@ class LabPool:
 
         self._sweep()
         lab = Lab.from_file(topology, name=self._name(), state_dir=self.state_root())
+        if self.config.getoption("scamperlab_record"):
+            from scamperlab.lab.replay import lab_info
+            from scamperlab.mux.recorder import Recorder
+
+            if self.recorder is None:
+                self.recorder = Recorder(
+                    lab_info(lab, ["pytest", *self.config.invocation_params.args])
+                )
+            lab.recorder = self.recorder
         lab.start()
         self.labs[(topology, key)] = lab
         return lab
@@ -416,8 +438,7 @@ def scamperlab_mux(request: pytest.FixtureRequest) -> str:
     In replay mode, the mux socket of the test's recording, served as fast as it
     can answer (see :mod:`scamperlab.lab.replay`).
     """
-    pool: LabPool = request.config.stash[_POOL]
-    replay = pool.replay_for(request.node.get_closest_marker("scamperlab"), request.path.parent)
+    replay = _recorded(request)
     if replay is not None:
         return str(replay.mux_path)
     lab: Lab = request.getfixturevalue("scamperlab_lab")
@@ -445,16 +466,38 @@ def scamperlab_ctrl(scamperlab_mux: str) -> Iterator[Any]:
         mux._transport.close()
 
 
-@pytest.fixture
-def scamperlab_vps(scamperlab_lab: Lab) -> dict[str, LabVp]:
-    """The lab's VPs by name, in file order: ``ipv4``, ``ipv6`` and ``metadata`` (cc, tags...)."""
-    return {vp.name: vp for vp in scamperlab_lab.vps}
+def _recorded(request: pytest.FixtureRequest) -> Replay | None:
+    """The test's replay in replay mode, None where it gets a lab."""
+    pool: LabPool = request.config.stash[_POOL]
+    return pool.replay_for(request.node.get_closest_marker("scamperlab"), request.path.parent)
 
 
 @pytest.fixture
-def scamperlab_targets(scamperlab_lab: Lab) -> dict[str, LabNode]:
-    """The lab's target hosts by name, with the ``ipv4`` and ``ipv6`` to measure."""
-    return {target.name: target for target in scamperlab_lab.targets}
+def scamperlab_vps(request: pytest.FixtureRequest) -> dict[str, LabVp]:
+    """The lab's VPs by name, in file order: ``ipv4``, ``ipv6`` and ``metadata`` (cc, tags...).
+
+    In replay mode, those of the lab the recording was made in (from its topology)."""
+    replay = _recorded(request)
+    if replay is None:
+        lab: Lab = request.getfixturevalue("scamperlab_lab")
+        return {vp.name: vp for vp in lab.vps}
+    if replay.vps is None:
+        pytest.skip("scamperlab: replay mode: the recording holds no topology")
+    return {vp.name: vp for vp in replay.vps}
+
+
+@pytest.fixture
+def scamperlab_targets(request: pytest.FixtureRequest) -> dict[str, LabNode]:
+    """The lab's target hosts by name, with the ``ipv4`` and ``ipv6`` to measure.
+
+    In replay mode, those of the lab the recording was made in (from its topology)."""
+    replay = _recorded(request)
+    if replay is None:
+        lab: Lab = request.getfixturevalue("scamperlab_lab")
+        return {target.name: target for target in lab.targets}
+    if replay.targets is None:
+        pytest.skip("scamperlab: replay mode: the recording holds no topology")
+    return {target.name: target for target in replay.targets}
 
 
 @pytest.fixture

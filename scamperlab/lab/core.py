@@ -37,7 +37,7 @@ from scamperlab.lab.presence import Presence
 from scamperlab.lab.sshd import LabSshd, SshEndpoint
 from scamperlab.lab.state import MAX_SOCKET_PATH, LabState, state_root
 from scamperlab.lab.status import StatusWriter, vp_rows
-from scamperlab.lab.views import LabEvent, LabNode, LabVp
+from scamperlab.lab.views import LabEvent, LabNode, LabVp, nodes_of, vps_of
 from scamperlab.mux.metadata import metadata_file, vp_attrs
 from scamperlab.mux.recorder import Recorder
 from scamperlab.mux.registry import VpRegistry
@@ -159,23 +159,17 @@ class Lab:
     def started_at(self) -> float:
         return self._running().started_at
 
-    def _nodes(self, kind: str) -> list[NodePlan]:
-        return [n for n in self.plan.nodes.values() if n.kind == kind]
-
     @property
     def vps(self) -> list[LabVp]:
-        meta = {vp.name: vp for vp in self.topology.vps}
-        return [
-            LabVp(n.name, n.kind, str(n.ipv4), str(n.ipv6), meta[n.name]) for n in self._nodes("vp")
-        ]
+        return vps_of(self.topology, self.plan)
 
     @property
     def targets(self) -> list[LabNode]:
-        return [LabNode(n.name, n.kind, str(n.ipv4), str(n.ipv6)) for n in self._nodes("target")]
+        return nodes_of(self.plan, "target")
 
     @property
     def routers(self) -> list[LabNode]:
-        return [LabNode(n.name, n.kind, str(n.ipv4), str(n.ipv6)) for n in self._nodes("router")]
+        return nodes_of(self.plan, "router")
 
     def node(self, name: str) -> NodePlan:
         return self.plan.nodes[name]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from scamperlab.errors import ScamperlabError
 from scamperlab.lab.loopthread import LoopThread
+from scamperlab.lab.views import LabNode, LabVp, nodes_of, vps_of
 from scamperlab.mux.recorder import Recorder
 from scamperlab.mux.replay import ReplayServer, Unrecorded
 from scamperlab.wire.mux import Attr
@@ -58,14 +59,7 @@ def recording_of(lab: Lab, path: str | Path, command: Sequence[str]) -> Iterator
     target = Path(path)
     if not target.parent.is_dir():
         raise RecordingError(f"cannot record to {target}: no directory {target.parent}")
-    recorder = Recorder(
-        {
-            "topology": str(lab.source) if lab.source else lab.topology.name,
-            "lab": lab.name,
-            "command": list(command),
-        }
-    )
-    lab.recorder = recorder
+    lab.recorder = recorder = Recorder(lab_info(lab, command))
     try:
         yield recorder
     finally:
@@ -74,6 +68,20 @@ def recording_of(lab: Lab, path: str | Path, command: Sequence[str]) -> Iterator
             recorder.save(target)
         except OSError as exc:
             raise RecordingError(f"cannot write the recording {target}: {exc}") from exc
+
+
+def lab_info(lab: Lab, command: Sequence[str]) -> dict[str, object]:
+    """What a recording says of the lab it was made in: its name, the command, and the
+    topology file's text, from which a replay gives the lab's VPs and targets."""
+    info: dict[str, object] = {
+        "topology": str(lab.source) if lab.source else lab.topology.name,
+        "lab": lab.name,
+        "command": list(command),
+    }
+    if lab.source is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            info["topology_text"] = Path(lab.source).read_text()
+    return info
 
 
 class Replay:
@@ -102,6 +110,29 @@ class Replay:
         self._dir: Path | None = None
         self._loop: LoopThread | None = None
         self._server: ReplayServer | None = None
+
+    @property
+    def vps(self) -> list[LabVp] | None:
+        """The recorded lab's VPs as ``Lab.vps`` gave them (None: no topology recorded)."""
+        views = self._views()
+        return None if views is None else views[0]
+
+    @property
+    def targets(self) -> list[LabNode] | None:
+        """The recorded lab's targets as ``Lab.targets`` gave them (None: no topology)."""
+        views = self._views()
+        return None if views is None else views[1]
+
+    def _views(self) -> tuple[list[LabVp], list[LabNode]] | None:
+        text = self.recording.info.get("topology_text")
+        if not isinstance(text, str):
+            return None
+        from scamperlab.topology.loader import parse_topology
+        from scamperlab.topology.plan import make_plan
+
+        topology = parse_topology(text, str(self.recording.info.get("topology", "<recorded>")))
+        plan = make_plan(topology)
+        return vps_of(topology, plan), nodes_of(plan, "target")
 
     @property
     def mux_path(self) -> Path:

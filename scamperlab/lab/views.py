@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scamperlab.topology.model import VantagePoint
+from scamperlab.topology.model import Topology, VantagePoint
+from scamperlab.topology.plan import LabPlan
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,26 @@ class LabVp(LabNode):
     """A VP, with its topology entry (``cc``, ``place``, ``tags``...) as ``metadata``."""
 
     metadata: VantagePoint
+
+
+def nodes_of(plan: LabPlan, kind: str) -> list[LabNode]:
+    """The plan's nodes of ``kind`` ("target", "router"), in the plan's order."""
+    return [
+        LabNode(n.name, n.kind, str(n.ipv4), str(n.ipv6))
+        for n in plan.nodes.values()
+        if n.kind == kind
+    ]
+
+
+def vps_of(topology: Topology, plan: LabPlan) -> list[LabVp]:
+    """The plan's VPs, each with its topology entry: what ``Lab.vps`` gives, lab or not
+    (a replay builds them from the topology its recording was made in)."""
+    meta = {vp.name: vp for vp in topology.vps}
+    return [
+        LabVp(n.name, n.kind, str(n.ipv4), str(n.ipv6), meta[n.name])
+        for n in plan.nodes.values()
+        if n.kind == "vp"
+    ]
 
 
 @dataclass(frozen=True)

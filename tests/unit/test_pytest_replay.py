@@ -50,6 +50,31 @@ def test_replay_mode_serves_the_recording_and_builds_no_lab(
     assert not (tmp_path / "state").exists()
 
 
+USERPROJECT = Path(__file__).resolve().parents[2] / "examples" / "userproject"
+
+
+def test_replay_mode_gives_the_recorded_labs_vps_and_targets(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """From the topology the recording keeps (examples/userproject's, recorded by the
+    plugin's --scamperlab-record)."""
+    pytester.makepyfile(
+        test_views=f"""
+        import pytest
+
+        pytestmark = pytest.mark.scamperlab(replay={str(USERPROJECT / "tests" / "survey.rec")!r})
+
+
+        def test_views(scamperlab_vps, scamperlab_targets, scamperlab_ctrl):
+            assert sorted(scamperlab_vps) == sorted(vp.name for vp in scamperlab_ctrl.vps())
+            assert scamperlab_vps["akl-nz.example"].metadata.cc.upper() == "NZ"
+            assert scamperlab_targets["www"].ipv4.count(".") == 3
+        """
+    )
+    result = pytester.runpytest_subprocess("--scamperlab-mode", "replay", timeout=120)
+    result.assert_outcomes(passed=1)
+
+
 def test_lab_mode_ignores_the_recording(pytester: pytest.Pytester, tmp_path: Path) -> None:
     """The default: a recording named by a marker changes nothing until a mode asks for it."""
     result = _run(pytester, "--scamperlab-mode", "lab", "--co", state=tmp_path / "state")
