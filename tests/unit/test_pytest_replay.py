@@ -98,3 +98,12 @@ def test_a_bad_mode_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(timeout=120)
     result.stderr.fnmatch_lines(["*scamperlab mode 'sometimes'*"])
     assert result.ret == 4
+
+
+def test_auto_mode_replays_where_no_lab_can_be_built(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no mnexec, ip, tc or scamper
+    result = _run(pytester, "-rs", "--scamperlab-mode", "auto", state=tmp_path / "state")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert not (tmp_path / "state").exists()
