@@ -256,6 +256,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return exc.status
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    """The command's own exit status; 1 when there is nothing to record from."""
+    import os
+
+    from scamperlab.lab.lifecycle import run_command
+    from scamperlab.lab.replay import RecordedMux
+
+    upstream = args.mux or os.environ.get("SCAMPERLAB_MUX")
+    if not upstream:
+        raise LabStateError("which mux? give --mux PATH (or set SCAMPERLAB_MUX)")
+    try:
+        with RecordedMux(upstream, args.recording, args.command) as mux:
+            return run_command(mux, args.command)
+    except CommandError as exc:
+        ui.error(str(exc))
+        return exc.status
+
+
 def _print_recording(path: str, recording: Any) -> None:
     """``replay --list``: where a recording comes from, its VPs, and its commands by VP."""
     from scamperlab.lab.replay import summary
@@ -497,6 +515,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.set_defaults(func=cmd_replay)
 
+    record = sub.add_parser(
+        "record",
+        help="record what a command receives through any mux socket (Ark's, a lab's) to FILE",
+        epilog="for 'scamperlab replay'. no root needed: only access to the mux socket."
+        " exit status: the command's own; 1 if there is no mux to record from",
+    )
+    record.add_argument("recording", metavar="FILE")
+    record.add_argument(
+        "--mux", metavar="PATH", help="the mux socket to record (default: $SCAMPERLAB_MUX)"
+    )
+    record.add_argument(
+        "command",
+        nargs="*",
+        help="after --: the command and its arguments ({mux} is replaced by the recording"
+        " socket's path)",
+    )
+    record.set_defaults(func=cmd_record)
+
     from scamperlab.audit.cli import add_parser as add_audit_parser
 
     add_audit_parser(sub, lab_opts)
@@ -564,10 +600,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if tail is not None:
         if args.cmd == "deploy":
             args.args = [*args.args, *tail]
-        elif args.cmd not in ("run", "audit", "replay"):
+        elif args.cmd not in ("run", "audit", "replay", "record"):
             build_parser().error(
                 "'--' is only for 'scamperlab run|audit TOPOLOGY -- COMMAND'"
-                " and 'scamperlab replay FILE -- COMMAND'"
+                " and 'scamperlab replay|record FILE -- COMMAND'"
             )
         else:
             args.command = [*args.command, *tail]
@@ -575,6 +611,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().error(f"nothing to run: scamperlab {args.cmd} TOPOLOGY -- COMMAND [ARGS...]")
     if args.cmd == "replay" and not args.command and not args.list:
         build_parser().error("nothing to run: scamperlab replay FILE -- COMMAND [ARGS...]")
+    if args.cmd == "record" and not args.command:
+        build_parser().error("nothing to run: scamperlab record FILE -- COMMAND [ARGS...]")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s"
     )

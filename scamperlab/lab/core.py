@@ -349,7 +349,8 @@ class Lab:
         if self.recorder is not None and not serve_mux_ourselves:
             raise LabStartError(
                 f"cannot record: this machine's sc_remoted ({install.version}) serves the mux"
-                " itself (-M), and recording taps scamperlab's own mux server"
+                " itself (-M), and --record taps scamperlab's own mux server; record through"
+                " a proxy instead: scamperlab up, then scamperlab record FILE --mux MUX -- ..."
             )
         if serve_mux_ourselves:
             registry = VpRegistry(attrs)

@@ -6,6 +6,9 @@
 - :class:`Replay` serves a recording on a mux socket of its own, like a
   running :class:`~scamperlab.lab.Lab` but as any user, without namespaces,
   scamper or root: ``with Replay("run.rec") as replay: ... replay.mux_path``;
+- :class:`RecordedMux` records what passes through any mux socket (a
+  modern sc_remoted's, Ark's) by a proxy socket in front of it
+  (``scamperlab record``);
 - :func:`run_with_replay` runs one command against a replay exactly as
   :func:`~scamperlab.lab.lifecycle.run_command` runs one against a lab
   (``{mux}``, ``SCAMPERLAB_MUX``, ``import scamper`` working).
@@ -26,6 +29,7 @@ from scamperlab.errors import ScamperlabError
 from scamperlab.lab.loopthread import LoopThread
 from scamperlab.lab.views import LabNode, LabVp, nodes_of, vps_of
 from scamperlab.mux.recorder import Recorder
+from scamperlab.mux.recordproxy import RecordingProxy
 from scamperlab.mux.replay import ReplayServer, Unrecorded
 from scamperlab.wire.mux import Attr
 from scamperlab.wire.recording import (
@@ -179,6 +183,62 @@ class Replay:
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class RecordedMux:
+    """A proxy socket in front of the mux ``upstream``, recording into ``path``:
+    ``with RecordedMux(upstream, "run.rec", command) as mux: ... mux.mux_path``.
+
+    The recording is written when the block ends, however it ends.
+    """
+
+    def __init__(self, upstream: str | Path, path: str | Path, command: Sequence[str] = ()) -> None:
+        self.upstream = Path(upstream)
+        self.path = Path(path)
+        self.name = "record"
+        if not self.path.parent.is_dir():
+            raise RecordingError(f"cannot record to {self.path}: no directory {self.path.parent}")
+        self.recorder = Recorder({"mux": str(self.upstream), "command": list(command)})
+        self._dir: Path | None = None
+        self._loop: LoopThread | None = None
+        self._proxy: RecordingProxy | None = None
+
+    @property
+    def mux_path(self) -> Path:
+        if self._dir is None:
+            raise RecordingError("not recording: use 'with RecordedMux(...) as mux:'")
+        return self._dir / "mux"
+
+    def __enter__(self) -> RecordedMux:
+        if not self.upstream.exists():
+            raise RecordingError(f"no mux socket at {self.upstream}")
+        self._dir = Path(tempfile.mkdtemp(prefix="scamperlab-record-"))
+        self._proxy = RecordingProxy(self._dir / "mux", self.upstream, self.recorder)
+        self._loop = LoopThread("scamperlab-record")
+        try:
+            self._loop.call(self._proxy.start())
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        loop, self._loop = self._loop, None
+        proxy, self._proxy = self._proxy, None
+        if loop is not None:
+            if proxy is not None:
+                with contextlib.suppress(Exception):
+                    loop.call(proxy.close(), timeout=10)
+            loop.stop()
+        directory, self._dir = self._dir, None
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+        try:
+            self.recorder.save(self.path)
+        except OSError as err:
+            raise RecordingError(f"cannot write the recording {self.path}: {err}") from err
 
 
 def run_with_replay(replay: Replay, command: Sequence[str], *, stdout: int | None = None) -> int:

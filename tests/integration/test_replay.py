@@ -175,3 +175,22 @@ def test_a_vp_killed_while_recording_departs_in_the_replay_with_the_same_error(
     with Replay(shared_dir / "departed.rec", speed=math.inf) as replay:
         replayed = _ping_that_loses_its_vp(str(replay.mux_path), None)
     assert replayed == live
+
+
+def test_record_through_a_proxy_in_front_of_a_labs_mux(
+    ark_lab: Lab, state_dir: Path, shared_dir: Path
+) -> None:
+    """``scamperlab record --mux``: what Ark (or a modern sc_remoted) needs, where
+    scamperlab's mux server is not there to tap; here in front of a lab's mux."""
+    rec = shared_dir / "proxied.rec"
+    argv = [sys.executable, "-m", "scamperlab.cli", "record", str(rec), "--mux"]
+    argv += [str(ark_lab.mux_path), "--", PYTHON3, "examples/ping_all.py", "{mux}", WWW]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    live = subprocess.run(
+        argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert live.returncode == 0, live.stderr
+    rec.chmod(0o644)
+    done = replay(rec, PYTHON3, "examples/ping_all.py", "{mux}", WWW)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == live.stdout
