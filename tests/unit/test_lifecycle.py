@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import pytest
 
-from scamperlab.errors import CommandError, LabStartError, LabStateError
+from scamperlab.errors import CommandError, LabStartError, LabStateError, ScamperlabError
 from scamperlab.lab.core import Lab
 from scamperlab.lab.lifecycle import down, run_command, run_with_lab, up_detached
 from scamperlab.lab.status import all_status, lab_status
@@ -98,6 +98,16 @@ def test_what_the_command_s_pythons_import_is_heard_while_it_runs(
         (sys.executable, "scamperlab", "scamperlab")
     ] * 2
     assert len({c.pid for c in seen}) == 2
+
+
+def test_a_bad_scamperlab_scamper_is_refused_before_a_lab_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAMPERLAB_SCAMPER", "caida")
+    lab = StandIn(tmp_path)
+    with pytest.raises(ScamperlabError, match="SCAMPERLAB_SCAMPER='caida': use 'real'"):
+        run_with_lab(as_lab(lab), ["true"])
+    assert lab.calls == []
 
 
 def test_around_is_entered_after_start_and_left_before_stop(tmp_path: Path) -> None:
