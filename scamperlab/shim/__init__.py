@@ -113,8 +113,14 @@ def choices_here() -> list[ImportChoice]:
 
 
 def on_choice(listener: Callable[[ImportChoice], None]) -> Callable[[], None]:
-    """Call ``listener`` for each later choice in this process; returns the way to stop."""
-    hook = finder.install()
+    """Call ``listener`` for each later choice in this process; returns the way to stop.
+
+    Only where the hook is installed (:func:`install`, the pytest plugin):
+    listening never changes what ``import scamper`` does in this process.
+    """
+    hook = finder.installed()
+    if hook is None:
+        return lambda: None
 
     def relay(choice: dict[str, object]) -> None:
         listener(ImportChoice.from_dict(choice))

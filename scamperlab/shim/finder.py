@@ -148,6 +148,12 @@ class ScamperFinder:
             )
 
     def _chose(self, module: str, origin: str | None, forced: str | None) -> None:
+        same = (module, origin or "", forced or "")
+        if (
+            self.choices
+            and tuple(self.choices[-1][k] for k in ("module", "origin", "forced")) == same
+        ):
+            return  # found again (find_spec, then the import itself): nothing new to say
         choice: Choice = {
             "time": time.time(),
             "pid": os.getpid(),

@@ -162,7 +162,7 @@ def test_the_plugin_in_another_interpreter_and_its_lab_say_which_module(
     done = subprocess.run(
         [
             str(python.python),
-            *("-m", "pytest", "-p", "no:cacheprovider", "-q", "--scamperlab-require"),
+            *("-m", "pytest", "-p", "no:cacheprovider", "--scamperlab-require"),
             f"--scamperlab-topology={TINY}",
             f"--scamperlab-state-dir={state_dir}",
         ],
@@ -175,6 +175,8 @@ def test_the_plugin_in_another_interpreter_and_its_lab_say_which_module(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+    real = "its own scamper module (CAIDA's)" if which.startswith("caida") else "scamperlab's"
+    assert f"scamperlab: import scamper gives {real}" in done.stdout
 
 
 def test_real_forced_without_a_real_module_fails_the_command_clearly(

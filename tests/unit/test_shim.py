@@ -188,15 +188,21 @@ def test_scamperlab_s_own_process_uses_the_same_hook() -> None:
     code = (
         "import importlib.util, json, sys; from scamperlab import shim; seen = [];"
         " shim.install(); shim.install(); shim.on_choice(seen.append);"
-        " import scamper; print(scamper.__file__);"
+        " importlib.util.find_spec('scamper'); import scamper; print(scamper.__file__);"
         " print(sum(1 for f in sys.meta_path if getattr(f, 'scamperlab_scamper_finder', 0)));"
-        " print(seen == shim.choices_here() and seen[0].module)"
+        " print(seen == shim.choices_here() and len(seen) == 1 and seen[0].module)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], env=clean_environ(), capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str(TWIN), "1", "scamperlab"]
+    # Listening alone installs nothing: a script's `import scamper` stays its own business.
+    code = "from scamperlab import shim; shim.on_choice(print); import scamper"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=clean_environ(), capture_output=True, text=True
+    )
+    assert done.returncode == 1 and "No module named 'scamper'" in done.stderr
 
 
 def test_a_python_too_old_for_the_twin_is_told_what_to_do(bare: Interpreter) -> None:
