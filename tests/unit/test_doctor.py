@@ -4,8 +4,8 @@ Debian's 20211212 is what is installed here; modern scamper cannot be. So a
 modern install is made of what the lab reads from it: ``scamper -v``'s
 version line and ``sc_remoted -?``'s usage text, from fake programs under a
 prefix (as ``--scamper-prefix`` takes). What is tested that way: detection
-of the mux, the argument list sc_remoted then gets, task-id handling, and
-what doctor says; the import side uses a stand-in for CAIDA's module in
+of the mux, the lab's choice of mux server, the argument list and the
+metadata file sc_remoted then gets, task-id handling, and what doctor says; the import side uses a stand-in for CAIDA's module in
 another interpreter (tests/standin.py).
 """
 
@@ -168,3 +168,43 @@ def test_on_ubuntu_doctor_prints_the_ppa_s_commands(
         "on Ubuntu 24.04.1 LTS, install it from CAIDA's PPA (ppa:matthewluckie/scamper):"
     )
     assert lines[at + 1 : at + 4] == sources.ppa_commands()
+
+
+@pytest.mark.parametrize(
+    ("version", "usage", "served_by", "legacy"),
+    [
+        ("20260420", MODERN_USAGE, "sc_remoted", None),
+        ("20240503", LEGACY_USAGE, "scamperlab", None),  # task ids, but no mux yet
+        ("20211212", LEGACY_USAGE, "scamperlab", "20211212"),
+    ],
+)
+def test_a_lab_s_parts_follow_what_the_installed_scamper_can_do(
+    tmp_path: Path, version: str, usage: str, served_by: str, legacy: str | None
+) -> None:
+    """The lab's choice of mux server, taken before anything starts (no root needed).
+
+    ``_make_parts`` is private; it is called here because on this machine the
+    modern branch can be reached no other way: its constructors only record
+    their inputs, and the one file it writes, sc_remoted's metadata, is checked.
+    """
+    from scamperlab.lab.core import Lab
+
+    lab = Lab.from_file(
+        ROOT / "tests" / "integration" / "topologies" / "tiny.yaml", state_dir=tmp_path
+    )
+    lab.state.dir.mkdir(parents=True)
+    parts = lab._make_parts(find_scamper(fake_scamper(tmp_path / "prefix", version, usage)))
+    try:
+        argv = parts.remoted.argv()
+        metadata = lab.state.path("metadata.txt")
+        if served_by == "sc_remoted":
+            assert parts.mux is None
+            assert argv[argv.index("-M") + 1] == str(lab.mux_path)
+            assert argv[argv.index("-m") + 1] == str(metadata)
+            lines = metadata.read_text().splitlines()
+            assert {"vp1.test cc NZ", "vp1.test place Hamilton", "vp2.test cc us"} <= set(lines)
+        else:
+            assert parts.mux is not None and "-M" not in argv and not metadata.exists()
+            assert parts.mux.legacy_version == legacy
+    finally:
+        parts.teardown.close()
