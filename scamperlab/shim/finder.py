@@ -30,19 +30,21 @@ marker), never by module globals, of which there may be two copies.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-import json
 import os
 import sys
 import time
-from collections.abc import Callable
-from importlib.machinery import ModuleSpec
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # only in annotations: ``dict[...]`` cannot be evaluated on Python 3.8
-    Choice = dict[str, Any]
+# Every Python a lab starts loads this file: nothing is imported for annotations
+# alone (typing costs a start-up 2 ms), and json and importlib.util only when
+# used. mypy takes any ``TYPE_CHECKING`` to be true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
+
+    Choice = dict[str, Any]  # not evaluable on Python 3.8: annotations only
 
 MODE_VAR = "SCAMPERLAB_SCAMPER"
 LOG_VAR = "SCAMPERLAB_IMPORT_LOG"
@@ -113,6 +115,8 @@ class ScamperFinder:
                 f" CAIDA's release), or unset {MODE_VAR} to use scamperlab's",
                 name="scamper",
             )
+        import importlib.util
+
         spec = importlib.util.spec_from_file_location(
             "scamper", TWIN_INIT, submodule_search_locations=[os.path.dirname(TWIN_INIT)]
         )
@@ -134,8 +138,10 @@ class ScamperFinder:
         return None
 
     def _ours(self) -> ModuleSpec | None:
+        from importlib.machinery import PathFinder
+
         self._too_old()
-        return importlib.machinery.PathFinder.find_spec("scamperlab", [PACKAGE_PARENT])
+        return PathFinder.find_spec("scamperlab", [PACKAGE_PARENT])
 
     @staticmethod
     def _too_old() -> None:
@@ -168,6 +174,8 @@ class ScamperFinder:
             listener(choice)
         log = os.environ.get(LOG_VAR)
         if log:
+            import json
+
             try:
                 # One write of one short line: appends from many processes do not interleave.
                 with open(log, "a") as f:

@@ -5,8 +5,9 @@ modern install is made of what the lab reads from it: ``scamper -v``'s
 version line and ``sc_remoted -?``'s usage text, from fake programs under a
 prefix (as ``--scamper-prefix`` takes). What is tested that way: detection
 of the mux, the lab's choice of mux server, the argument list and the
-metadata file sc_remoted then gets, task-id handling, and what doctor says; the import side uses a stand-in for CAIDA's module in
-another interpreter (tests/standin.py).
+metadata file sc_remoted then gets, task-id handling, and what doctor says;
+the import side uses a stand-in for CAIDA's module in another interpreter
+(tests/standin.py).
 """
 
 from __future__ import annotations

@@ -19,23 +19,26 @@ def _here() -> str:
 
 
 def _install_finder() -> None:
-    import importlib.util
+    # importlib.machinery is part of the import system, loaded already; importlib.util
+    # would cost every Python start-up several milliseconds.
     import os
+    from importlib.machinery import SourceFileLoader
+    from types import ModuleType
 
-    path = os.path.join(os.path.dirname(_here()), "finder.py")
-    spec = importlib.util.spec_from_file_location("_scamperlab_scamper_finder", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"scamperlab's import hook is missing: {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    name = "_scamperlab_scamper_finder"
+    loader = SourceFileLoader(name, os.path.join(os.path.dirname(_here()), "finder.py"))
+    module = ModuleType(name)
+    module.__file__ = loader.path
+    module.__loader__ = loader
+    sys.modules[name] = module
+    loader.exec_module(module)
     module.install()
 
 
 def _run_hidden_sitecustomize() -> None:
     import importlib.machinery
-    import importlib.util
     import os
+    from types import ModuleType
 
     # Only the entries after this one: another copy of this file further down
     # then looks further down still, so a chain of them ends.
@@ -45,7 +48,8 @@ def _run_hidden_sitecustomize() -> None:
     spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
     if spec is None or spec.loader is None:
         return
-    module = importlib.util.module_from_spec(spec)
+    module = ModuleType("sitecustomize")
+    module.__spec__, module.__file__, module.__loader__ = spec, spec.origin, spec.loader
     sys.modules["sitecustomize"] = module
     spec.loader.exec_module(module)
 
