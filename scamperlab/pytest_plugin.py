@@ -126,11 +126,11 @@ def pytest_report_header(config: pytest.Config) -> str:
         importlib.util.find_spec("scamper")  # the hook decides (and records), nothing runs
     except ImportError as exc:
         return f"scamperlab: import scamper fails: {exc}"
-    if "scamper" in sys.modules and not choices_here():
-        where = getattr(sys.modules["scamper"], "__file__", "?")
-        return f"scamperlab: import scamper: {where} (imported before the plugin)"
-    choice = choices_here()[-1]
-    return f"scamperlab: import scamper gives {choice.describe()}"
+    choices = choices_here()
+    if not choices:  # imported before the plugin was loaded, or not at all
+        where = getattr(sys.modules.get("scamper"), "__file__", "no module")
+        return f"scamperlab: import scamper gives {where} (not scamperlab's choice)"
+    return f"scamperlab: import scamper gives {choices[-1].describe()}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -158,6 +158,35 @@ def test_doctor_with_a_modern_prefix_gives_no_advice_and_can_require_it(tmp_path
     assert "no sc_remoted's mux (-M) and no CAIDA's module in scamperlab's Python" in said
 
 
+def test_doctor_require_modern_passes_with_the_mux_and_caida_s_module(tmp_path: Path) -> None:
+    """scamperlab installed in the interpreter that has the stand-in, as in the CI job."""
+    caida = make_interpreter(tmp_path / "caida", standin=True, scamperlab_env=True)
+    prefix = fake_scamper(tmp_path / "new", "20260420", MODERN_USAGE)
+    argv = [str(caida.python), "-m", "scamperlab.cli", "doctor", "--scamper-prefix", str(prefix)]
+    plain = subprocess.run(
+        argv,
+        env=clean_environ(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert f"import scamper, scamperlab's Python ({caida.python}, " in plain.stdout
+    assert f"its own scamper module (CAIDA's), {caida.standin}" in plain.stdout
+    # With SCAMPERLAB_SCAMPER=real, python3 on PATH must have CAIDA's module too: it does here.
+    path = f"{caida.python.parent}:{os.environ['PATH']}"
+    done = subprocess.run(
+        [*argv, "--require-modern"],
+        env=clean_environ(SCAMPERLAB_SCAMPER="real", PATH=path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "--require-modern" not in done.stdout
+    assert done.returncode == plain.returncode  # whatever the host checks say, nothing more
+
+
 def test_on_ubuntu_doctor_prints_the_ppa_s_commands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
