@@ -78,11 +78,43 @@ def check(work: Path) -> None:
     run([str(bindir / "scamperlab"), "check", str(builtin)], work)
     assert builtin.read_bytes() == (ROOT / "topologies" / "ark-mini.yaml").read_bytes()
 
+    check_import_scamper(python, work)
+
     help_text = run([str(python), "-m", "pytest", "--help"], work)
     assert "--scamperlab-topology" in help_text, "the pytest plugin is not registered"
     print("pytest plugin: registered through the pytest11 entry point")
 
     check_without_extras(python, bindir / "scamperlab", builtin, work)
+
+
+def check_import_scamper(python: Path, work: Path) -> None:
+    """The shim's bootstrap and the PPA's commands came along: ``import scamper`` works in a
+    Python that has neither scamperlab nor a scamper module, given the PYTHONPATH it prints."""
+    boot = run([str(python), "-m", "scamperlab.shell"], work).strip()
+    assert boot.startswith(str(python.parents[1])) and Path(boot, "sitecustomize.py").is_file()
+    bare = work / "bare"
+    run([sys.executable, "-m", "venv", "--without-pip", str(bare)], work)
+    probe = "import scamper; print(scamper.__file__)"
+    done = subprocess.run(
+        [str(bare / "bin" / "python"), "-c", probe],
+        cwd=work,
+        env={"PYTHONPATH": boot, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    where = done.stdout.strip()
+    assert done.returncode == 0 and where.startswith(str(python.parents[1])), done.stderr
+    commands = run(
+        [
+            str(python),
+            "-c",
+            "from scamperlab.processes.sources import ppa_commands; print(len(ppa_commands()))",
+        ],
+        work,
+    ).strip()
+    assert commands == "3", commands
+    print(f"import scamper in a bare Python, through {boot}: {where}")
 
 
 def check_without_extras(python: Path, scamperlab: Path, topology: Path, work: Path) -> None:

@@ -19,6 +19,12 @@ _.compress_type
 # The introspection a wrapped CAIDA method must answer like the original (scamper/ctrl.py).
 _.__qualname__
 _.__signature__
+# The marker by which any copy of scamperlab/shim/finder.py finds an installed hook,
+# read with getattr(finder, MARKER) (also by the probe that `doctor` runs).
+_.scamperlab_scamper_finder
+# What the import system reads of a module that shim/boot/sitecustomize.py makes by hand.
+_.__loader__
+_.__spec__
 # Public API documented for users, not called inside this repository:
 _.session_lab  # scamperlab_pool.session_lab(), docs/testing.md
 _.fakeroute_yaml  # docs/routers.md

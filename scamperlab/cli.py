@@ -16,9 +16,9 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -28,6 +28,9 @@ from scamperlab.errors import CommandError, LabStateError, ScamperlabError
 from scamperlab.lab import ui
 from scamperlab.lab.lifecycle import LAB_FAILED_EXIT
 from scamperlab.lab.state import check_lab_name, is_running, list_labs
+
+if TYPE_CHECKING:
+    from scamperlab.shim import ImportChoice
 
 
 def _lab_name(args: argparse.Namespace) -> str:
@@ -227,7 +230,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         with recording:
             return run_with_lab(
-                lab, args.command, starting=ui.start_progress, on_warning=ui.warning
+                lab,
+                args.command,
+                starting=ui.start_progress,
+                on_warning=ui.warning,
+                on_import=_say_imports(),
             )
     except CommandError as exc:
         ui.error(str(exc))
@@ -250,7 +257,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     replay = Replay(args.recording, speed=parse_speed(args.speed), on_unrecorded=unrecorded)
     try:
-        return run_with_replay(replay, args.command)
+        return run_with_replay(replay, args.command, on_import=_say_imports())
     except CommandError as exc:
         ui.error(str(exc))
         return exc.status
@@ -268,7 +275,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise LabStateError("which mux? give --mux PATH (or set SCAMPERLAB_MUX)")
     try:
         with RecordedMux(upstream, args.recording, args.command) as mux:
-            return run_command(mux, args.command)
+            return run_command(mux, args.command, on_import=_say_imports())
     except CommandError as exc:
         ui.error(str(exc))
         return exc.status
@@ -301,6 +308,22 @@ def _print_recording(path: str, recording: Any) -> None:
             *map(escape, (row.vp, row.command, str(row.times), str(row.results), str(row.errors)))
         )
     ui.out.print(commands)
+
+
+def _say_imports() -> Callable[[ImportChoice], None]:
+    """Say which scamper module the command's Pythons use: once per interpreter and module."""
+    seen: set[tuple[str, str, str]] = set()
+
+    def say(choice: ImportChoice) -> None:
+        key = (choice.python, choice.module, choice.origin)
+        if key not in seen:
+            seen.add(key)
+            ui.err.print(
+                f"import scamper in {escape(choice.python)}: {escape(choice.describe())}",
+                highlight=False,
+            )
+
+    return say
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -372,18 +395,26 @@ def cmd_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    import shutil
+
     from scamperlab.emulation.delay import fallback_problem
     from scamperlab.emulation.shaping import kernel_has_netem
     from scamperlab.processes.binaries import check_host_tools, find_scamper
+    from scamperlab.processes.sources import costs
 
     ok = True
+    modern = False
     try:
         install = find_scamper(args.scamper_prefix)
         ui.out.print(f"scamper {install.version} at {install.scamper}")
         mux = "sc_remoted serves it (-M)" if install.remoted_has_mux else "served by scamperlab"
         ui.out.print(f"sc_remoted at {install.sc_remoted}; mux socket {mux}")
+        modern = install.remoted_has_mux
+        if not modern:
+            _doctor_modern(costs(install.version))
     except ScamperlabError as exc:
         ui.out.print(f"[red]scamper:[/] {escape(str(exc))}")
+        _doctor_modern([])
         ok = False
     try:
         check_host_tools()
@@ -391,9 +422,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except ScamperlabError as exc:
         ui.out.print(f"[red]host:[/] {escape(str(exc))}")
         ok = False
-    from scamperlab.shim import which_implementation
-
-    ui.out.print(f"import scamper: {which_implementation()}")
+    own = _doctor_import("scamperlab's Python", sys.executable)
+    on_path = _doctor_import("python3 on PATH", shutil.which("python3"))
+    own_is_caida = own is not None and not isinstance(own, str) and own.real
+    ok = ok and not isinstance(own, str) and not isinstance(on_path, str)
     if kernel_has_netem():
         ui.out.print("link delay: netem (the kernel's sch_netem applies delay, jitter and loss)")
     elif (problem := fallback_problem()) is None:
@@ -406,7 +438,50 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             f"[red]link delay:[/] no sch_netem, and no userspace fallback: {escape(problem)}"
         )
         ok = False
+    if args.require_modern and not (modern and own_is_caida):
+        missing = [
+            *([] if modern else ["sc_remoted's mux (-M)"]),
+            *([] if own_is_caida else ["CAIDA's module in scamperlab's Python"]),
+        ]
+        ui.out.print(f"[red]--require-modern:[/] no {' and no '.join(missing)}")
+        ok = False
     return 0 if ok else 1
+
+
+def _doctor_modern(costs: list[str]) -> None:
+    """Why and how to get a scamper whose sc_remoted serves the mux itself (-M)."""
+    from scamperlab.processes.sources import modern_guidance, this_system
+
+    if costs:
+        ui.out.print("modern scamper: this one has no sc_remoted mux (-M), so")
+        for line in costs:
+            ui.out.print(f"  - {escape(line)}", highlight=False)
+    else:
+        ui.out.print("modern scamper: the lab wants scamper and sc_remoted; for the modern ones,")
+    for line in modern_guidance(this_system()):
+        ui.out.print(f"  {escape(line)}", highlight=False)
+
+
+def _doctor_import(label: str, python: str | None) -> ImportChoice | str | None:
+    """What ``import scamper`` gives ``python`` in a lab's commands (said), or why it fails.
+
+    None where there is no such interpreter: not a fault of the lab's.
+    """
+    from scamperlab.shim import probe
+
+    if python is None:
+        ui.out.print(f"import scamper, {label}: there is none")
+        return None
+    found = probe(python)
+    if isinstance(found, str):
+        ui.out.print(f"[red]import scamper, {label}[/] ({escape(python)}): {escape(found)}")
+        return found
+    ui.out.print(
+        f"import scamper, {label} ({escape(found.python)}, {found.version}):"
+        f" {escape(found.describe())}",
+        highlight=False,
+    )
+    return found
 
 
 def cmd_inventory(args: argparse.Namespace) -> int:
@@ -573,7 +648,13 @@ def build_parser() -> argparse.ArgumentParser:
     truth.set_defaults(func=cmd_truth)
 
     doctor = sub.add_parser("doctor", help="what scamperlab will use on this machine")
-    doctor.add_argument("--scamper-prefix")
+    doctor.add_argument("--scamper-prefix", help="check scamper/sc_remoted from DIR/bin")
+    doctor.add_argument(
+        "--require-modern",
+        action="store_true",
+        help="fail unless sc_remoted serves the mux (-M) and scamperlab's Python imports"
+        " CAIDA's module (for CI that installs them)",
+    )
     doctor.set_defaults(func=cmd_doctor)
 
     inv = sub.add_parser(

@@ -132,12 +132,38 @@ def pytest_configure(config: pytest.Config) -> None:
     pool.mode()
 
 
-def _make_scamper_importable() -> None:
-    """Measurement code says ``import scamper``: give it scamperlab's module if no real one."""
-    from scamperlab.shim import SHIM_DIR, real_scamper_available
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests() -> None:
+    # Before any conftest.py runs: one that imports scamper gets the same choice.
+    _make_scamper_importable()
 
-    if not real_scamper_available() and str(SHIM_DIR) not in sys.path:
-        sys.path.append(str(SHIM_DIR))
+
+def _make_scamper_importable() -> None:
+    """Measurement code says ``import scamper``: this interpreter's own module if it has
+    one (CAIDA's), scamperlab's otherwise (see :mod:`scamperlab.shim`)."""
+    from scamperlab.shim import install
+
+    try:
+        install()
+    except Exception as exc:  # ScamperlabError: a bad SCAMPERLAB_SCAMPER
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which module ``import scamper`` gives these tests, first thing in the report."""
+    import importlib.util
+
+    from scamperlab.shim import choices_here
+
+    try:
+        importlib.util.find_spec("scamper")  # the hook decides (and records), nothing runs
+    except ImportError as exc:
+        return f"scamperlab: import scamper fails: {exc}"
+    choices = choices_here()
+    if not choices:  # imported before the plugin was loaded, or not at all
+        where = getattr(sys.modules.get("scamper"), "__file__", "no module")
+        return f"scamperlab: import scamper gives {where} (not scamperlab's choice)"
+    return f"scamperlab: import scamper gives {choices[-1].describe()}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -45,6 +45,7 @@ from scamperlab.mux.server import MuxServer
 from scamperlab.processes.binaries import ScamperInstall, check_host_tools, find_scamper
 from scamperlab.processes.remoted import Remoted
 from scamperlab.processes.vantage import VpSupervisor
+from scamperlab.shim import ImportChoice, choices_here, on_choice, read_choices
 from scamperlab.topology.loader import load_topology
 from scamperlab.topology.model import LinkParams, Topology
 from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan, make_plan
@@ -104,6 +105,10 @@ class Lab:
         self.state = LabState(self.name, Path(state_dir) if state_dir else state_root())
         self.events: list[LabEvent] = []
         self.warnings: list[str] = []
+        # What `import scamper` gave each Python process of the lab (this one included).
+        self.imports: list[ImportChoice] = []
+        self._imports_read = 0
+        self._stop_listening: Callable[[], None] | None = None
         # An "Ark controller" host with sshd (scamperlab.lab.sshd), on request.
         self.ssh = ssh or topology.controller.ssh
         # Who may connect: the caller (sudo's, through sudo) and, if named, one group.
@@ -310,6 +315,7 @@ class Lab:
             self.state.info["access"] = self.access.as_dict()
             self._parts = self._make_parts(install)
             self._bring_up(self._parts, report, timeout)
+            self._listen_for_imports()
         except BaseException as exc:
             self.stop()
             if isinstance(exc, ScamperlabError | KeyboardInterrupt | SystemExit):
@@ -508,6 +514,34 @@ class Lab:
         if kind != "cleanup":
             self._save_status()
 
+    # -- which scamper module the lab's Python processes imported -------------
+
+    @property
+    def import_log(self) -> Path:
+        """Where the lab's commands record what ``import scamper`` gave them."""
+        return self.state.path("imports.log")
+
+    def _listen_for_imports(self) -> None:
+        """This process's choices (a pytest run's, a script's) are the lab's too."""
+        for choice in choices_here():
+            self._imported(choice)
+        self._stop_listening = on_choice(self._imported)
+
+    def note_imports(self) -> list[ImportChoice]:
+        """Record (as ``import`` events) the choices the lab's commands made since last time."""
+        choices, self._imports_read = read_choices(self.import_log, self._imports_read)
+        for choice in choices:
+            self._imported(choice)
+        return choices
+
+    def _imported(self, choice: ImportChoice) -> None:
+        self.imports.append(choice)
+        self._event(
+            "import",
+            "-",
+            f"import scamper in pid {choice.pid} ({choice.python}): {choice.describe()}",
+        )
+
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
         self.state.info.setdefault("warnings", []).append(message)
@@ -528,6 +562,9 @@ class Lab:
         # Ctrl-C pressed again meanwhile waits for the teardown to finish.
         try:
             with deferred_signals():
+                if self._stop_listening is not None:
+                    self._stop_listening()
+                    self._stop_listening = None
                 parts, self._parts = self._parts, None
                 if parts is not None:
                     parts.teardown.close()

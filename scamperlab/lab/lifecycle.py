@@ -43,6 +43,7 @@ from scamperlab.lab.state import (
 
 if TYPE_CHECKING:
     from scamperlab.lab.core import Lab, Progress
+    from scamperlab.shim import ImportChoice
 
 #: How a lab's start-up is reported besides progress: (kind, text), kind one of
 #: "event" (e.g. stale state cleaned), "warning", or "interrupted" (Ctrl-C: tearing down).
@@ -52,6 +53,9 @@ Notify = Callable[[str, str], None]
 #: topology, a start-up failure), as ``docker run`` uses 125: any other status
 #: is the command's own.
 LAB_FAILED_EXIT = 125
+
+#: Seconds between two reads of what a running command's Pythons imported.
+IMPORTS_EVERY = 0.25
 
 #: Seconds ``down`` waits for a lab's owner to tear down before it kills the owner.
 DOWN_TIMEOUT = 60.0
@@ -66,6 +70,15 @@ class MuxEndpoint(Protocol):
     @property
     def mux_path(self) -> Path: ...
 
+    @property
+    def import_log(self) -> Path:
+        """Where the command's Pythons record what ``import scamper`` gave them."""
+        ...
+
+    def note_imports(self) -> list[ImportChoice]:
+        """The choices recorded since the last call."""
+        ...
+
 
 def lab_environment(lab: MuxEndpoint) -> dict[str, str]:
     """Environment for a command run against ``lab``: ``SCAMPERLAB_MUX``, ``SCAMPERLAB_LAB``."""
@@ -78,31 +91,51 @@ def lab_environment(lab: MuxEndpoint) -> dict[str, str]:
 # -- running a command against a lab ---------------------------------------------
 
 
-def run_command(lab: MuxEndpoint, command: Sequence[str], *, stdout: int | None = None) -> int:
+def run_command(
+    lab: MuxEndpoint,
+    command: Sequence[str],
+    *,
+    stdout: int | None = None,
+    on_import: Callable[[ImportChoice], None] = lambda _choice: None,
+) -> int:
     """Run ``command`` against a running lab and return its exit status.
 
     ``{mux}`` in an argument becomes the mux socket's path; the environment
-    is :func:`lab_environment` with ``import scamper`` made to work (the
-    shim's ``PYTHONPATH`` where CAIDA's module is not installed). ``stdout``
-    is a file descriptor for the command's standard output (default: ours).
-    Ctrl-C is passed to the command as SIGINT, and the status is then 130.
+    is :func:`lab_environment` with ``import scamper`` made to work in every
+    Python the command starts (:func:`scamperlab.shim.environment`: each
+    interpreter's own module where it has one, scamperlab's otherwise).
+    What each of them chose becomes an ``import`` event of the lab and goes
+    to ``on_import`` while the command runs. ``stdout`` is a file descriptor
+    for the command's standard output (default: ours). Ctrl-C is passed to
+    the command as SIGINT, and the status is then 130.
     """
     from scamperlab.shim import environment
 
     if not command:
         raise ScamperlabError("nothing to run: give a command after --")
     argv = [part.replace("{mux}", str(lab.mux_path)) for part in command]
+    env = environment(lab_environment(lab), import_log=lab.import_log)
     try:
-        proc = subprocess.Popen(argv, env=environment(lab_environment(lab)), stdout=stdout)
+        proc = subprocess.Popen(argv, env=env, stdout=stdout)
     except OSError as exc:
         status = 127 if isinstance(exc, FileNotFoundError) else 126
         raise CommandError(f"cannot run {argv[0]}: {exc.strerror}", status) from exc
     try:
-        return proc.wait()
+        while True:
+            try:
+                status = proc.wait(timeout=IMPORTS_EVERY)
+                break
+            except subprocess.TimeoutExpired:
+                # Read as they come: a long run says early which module it is using.
+                for choice in lab.note_imports():
+                    on_import(choice)
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         proc.wait()
-        return 130
+        status = 130
+    for choice in lab.note_imports():
+        on_import(choice)
+    return status
 
 
 def run_with_lab(
@@ -113,6 +146,7 @@ def run_with_lab(
     on_warning: Callable[[str], None] = lambda _warning: None,
     around: Callable[[Lab], AbstractContextManager[object]] | None = None,
     stdout: int | None = None,
+    on_import: Callable[[ImportChoice], None] = lambda _choice: None,
 ) -> int:
     """Start ``lab``, run ``command`` against it (:func:`run_command`), stop the lab.
 
@@ -120,19 +154,23 @@ def run_with_lab(
     callback (a progress bar that must be gone before the command writes).
     ``around(lab)`` is entered once the lab is up and exited when the
     command has ended, before the lab goes (an audit captures there).
-    Returns the command's status. A :class:`~scamperlab.errors.ScamperlabError`
+    ``on_import`` hears what ``import scamper`` gave each Python the command
+    started. Returns the command's status. A :class:`~scamperlab.errors.ScamperlabError`
     other than :class:`~scamperlab.errors.CommandError` means the lab (not
     the command) failed: ``scamperlab run`` turns it into exit status 125.
     """
+    from scamperlab.shim import check_mode
+
     if not command:
         raise ScamperlabError("nothing to run: give a command after --")
+    check_mode()  # a bad SCAMPERLAB_SCAMPER is refused before a lab is built for nothing
     with starting() if starting is not None else contextlib.nullcontext(_quiet) as report:
         lab.start(progress=report)
     try:
         for warning in lab.warnings:
             on_warning(warning)
         with around(lab) if around is not None else contextlib.nullcontext():
-            return run_command(lab, command, stdout=stdout)
+            return run_command(lab, command, stdout=stdout, on_import=on_import)
     finally:
         lab.stop()
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +31,7 @@ from scamperlab.lab.views import LabNode, LabVp, nodes_of, vps_of
 from scamperlab.mux.recorder import Recorder
 from scamperlab.mux.recordproxy import RecordingProxy
 from scamperlab.mux.replay import ReplayServer, Unrecorded
+from scamperlab.shim import ImportChoice, read_choices
 from scamperlab.wire.mux import Attr
 from scamperlab.wire.recording import (
     Recording,
@@ -88,7 +89,28 @@ def lab_info(lab: Lab, command: Sequence[str]) -> dict[str, object]:
     return info
 
 
-class Replay:
+class _ImportNotes:
+    """What ``import scamper`` gave the Pythons of a command run against a socket
+    in :attr:`mux_path`'s directory (as a lab keeps them in its state)."""
+
+    imports: list[ImportChoice]
+    _imports_read: int
+
+    @property
+    def mux_path(self) -> Path:
+        raise NotImplementedError
+
+    @property
+    def import_log(self) -> Path:
+        return self.mux_path.parent / "imports.log"
+
+    def note_imports(self) -> list[ImportChoice]:
+        choices, self._imports_read = read_choices(self.import_log, self._imports_read)
+        self.imports.extend(choices)
+        return choices
+
+
+class Replay(_ImportNotes):
     """A recording served on a mux socket: ``with Replay(path) as replay:``.
 
     ``speed`` divides the recorded delays (``math.inf``: answer at once).
@@ -111,6 +133,8 @@ class Replay:
         self.speed = speed
         self.unrecorded: list[str] = []
         self._tell = on_unrecorded
+        self.imports = []
+        self._imports_read = 0
         self._dir: Path | None = None
         self._loop: LoopThread | None = None
         self._server: ReplayServer | None = None
@@ -185,7 +209,7 @@ class Replay:
         self.stop()
 
 
-class RecordedMux:
+class RecordedMux(_ImportNotes):
     """A proxy socket in front of the mux ``upstream``, recording into ``path``:
     ``with RecordedMux(upstream, "run.rec", command) as mux: ... mux.mux_path``.
 
@@ -199,6 +223,8 @@ class RecordedMux:
         if not self.path.parent.is_dir():
             raise RecordingError(f"cannot record to {self.path}: no directory {self.path.parent}")
         self.recorder = Recorder({"mux": str(self.upstream), "command": list(command)})
+        self.imports = []
+        self._imports_read = 0
         self._dir: Path | None = None
         self._loop: LoopThread | None = None
         self._proxy: RecordingProxy | None = None
@@ -241,12 +267,18 @@ class RecordedMux:
             raise RecordingError(f"cannot write the recording {self.path}: {err}") from err
 
 
-def run_with_replay(replay: Replay, command: Sequence[str], *, stdout: int | None = None) -> int:
+def run_with_replay(
+    replay: Replay,
+    command: Sequence[str],
+    *,
+    stdout: int | None = None,
+    on_import: Callable[[ImportChoice], None] = lambda _choice: None,
+) -> int:
     """Serve ``replay``, run ``command`` against it, stop; the command's exit status."""
     from scamperlab.lab.lifecycle import run_command
 
     with replay:
-        return run_command(replay, command, stdout=stdout)
+        return run_command(replay, command, stdout=stdout, on_import=on_import)
 
 
 def parse_speed(text: str) -> float:

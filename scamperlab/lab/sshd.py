@@ -142,23 +142,27 @@ def _keygen(path: Path, comment: str) -> None:
 
 
 def _python_binds() -> list[tuple[str, str]]:
-    """What makes ``import scamper`` work for the controller's ``python3``.
+    """What makes ``import scamper`` work for the controller host's Pythons.
 
-    Ark has CAIDA's module installed system-wide. Where this machine's
-    ``/usr/bin/python3`` has one too, nothing is needed; otherwise the shim and
-    scamperlab's pure-Python module are bind-mounted (read-only) into a
-    directory on the sessions' PYTHONPATH.
+    Ark has CAIDA's module installed system-wide; this machine's Pythons may
+    or may not. scamperlab's package is bind-mounted (read-only) into the
+    sessions' filesystem and its bootstrap directory put on their
+    PYTHONPATH (:func:`_sshd_config`), so each interpreter there imports its
+    own ``scamper`` where it has one and scamperlab's otherwise, as in
+    ``scamperlab run``.
     """
-    from scamperlab.shim import SHIM_DIR, real_scamper_available
+    from scamperlab.shim import BOOT_DIR
 
-    python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
-    if python is not None and real_scamper_available(python):
-        return []
-    package = SHIM_DIR.parent
-    return [(str(SHIM_DIR / "scamper"), "scamper"), (str(package), "scamperlab")]
+    package = BOOT_DIR.parent.parent
+    return [(str(package), "scamperlab")]
 
 
-def _sshd_config(with_python: bool) -> str:
+def _sshd_config() -> str:
+    from scamperlab.shim import BOOT_DIR
+
+    # The bootstrap inside the bind-mounted package (see _python_binds).
+    inside = BOOT_DIR.relative_to(BOOT_DIR.parent.parent).as_posix()
+    boot = f"{_RUN_DIR}/python/scamperlab/{inside}"
     lines = [
         f"ListenAddress 127.0.0.1:{INNER_PORT}",
         f"HostKey {_RUN_DIR}/host_ed25519",
@@ -178,9 +182,8 @@ def _sshd_config(with_python: bool) -> str:
         "AllowAgentForwarding no",
         "Subsystem sftp internal-sftp",
         "LogLevel INFO",
+        f"SetEnv PYTHONPATH={boot}",
     ]
-    if with_python:
-        lines.append(f"SetEnv PYTHONPATH={_RUN_DIR}/python")
     return "\n".join(lines) + "\n"
 
 
@@ -217,7 +220,7 @@ class LabSshd:
         _keygen(self.dir / "id_ed25519", f"scamperlab lab {self.state.name} user key")
         (self.dir / "authorized_keys").write_text((self.dir / "id_ed25519.pub").read_text())
         binds = _python_binds()
-        (self.dir / "sshd_config").write_text(_sshd_config(bool(binds)))
+        (self.dir / "sshd_config").write_text(_sshd_config())
         (self.dir / "run").mkdir()
 
         self._ns_fd = ns_fd = os.open(f"/proc/{self.net.pid(CONTROLLER)}/ns/net", os.O_RDONLY)

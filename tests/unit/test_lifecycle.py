@@ -1,7 +1,8 @@
 """The lifecycle functions that ``run``, ``audit``, ``down`` and scripts share (no root).
 
 A stand-in lab (what :func:`run_with_lab` uses of a ``Lab``: ``start``,
-``stop``, ``warnings``, ``mux_path``, ``name``) shows the one way a command
+``stop``, ``warnings``, ``mux_path``, ``name``, ``import_log`` and
+``note_imports``) shows the one way a command
 is run against a lab; real labs are in tests/integration/test_lifecycle.py.
 """
 
@@ -16,10 +17,11 @@ from typing import Any, cast
 
 import pytest
 
-from scamperlab.errors import CommandError, LabStartError, LabStateError
+from scamperlab.errors import CommandError, LabStartError, LabStateError, ScamperlabError
 from scamperlab.lab.core import Lab
 from scamperlab.lab.lifecycle import down, run_command, run_with_lab, up_detached
 from scamperlab.lab.status import all_status, lab_status
+from scamperlab.shim import ImportChoice, read_choices
 
 
 class StandIn:
@@ -29,6 +31,12 @@ class StandIn:
         self.warnings = ["no sch_netem"]
         self.calls: list[str] = []
         self.fail = fail
+        self.import_log = tmp / "imports.log"
+        self._read = 0
+
+    def note_imports(self) -> list[ImportChoice]:
+        choices, self._read = read_choices(self.import_log, self._read)
+        return choices
 
     def start(self, progress: Any = None) -> None:
         self.calls.append("start")
@@ -64,6 +72,42 @@ def test_the_command_gets_the_lab_and_its_status_is_returned(tmp_path: Path) -> 
     }
     assert seen == ["no sch_netem"]
     assert lab.calls == ["start", "stop"]
+
+
+def test_what_the_command_s_pythons_import_is_heard_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAMPERLAB_SCAMPER", "scamperlab")  # the same choice on any machine
+    lab = StandIn(tmp_path)
+    heard = tmp_path / "heard"
+    seen: list[ImportChoice] = []
+
+    def on_import(choice: ImportChoice) -> None:
+        seen.append(choice)
+        heard.touch()
+
+    # The first Python waits until its choice has been heard: so it is heard while it runs.
+    wait = (
+        "import scamper, os, sys, time; deadline = time.time() + 30\n"
+        f"while not os.path.exists({str(heard)!r}) and time.time() < deadline: time.sleep(0.05)\n"
+        f"sys.exit(0 if os.path.exists({str(heard)!r}) else 3)"
+    )
+    command = ["sh", "-c", '"$0" -c "$1" && "$0" -c "import scamper"', sys.executable, wait]
+    assert run_with_lab(as_lab(lab), command, on_import=on_import) == 0
+    assert [(c.python, c.module, c.forced) for c in seen] == [
+        (sys.executable, "scamperlab", "scamperlab")
+    ] * 2
+    assert len({c.pid for c in seen}) == 2
+
+
+def test_a_bad_scamperlab_scamper_is_refused_before_a_lab_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAMPERLAB_SCAMPER", "caida")
+    lab = StandIn(tmp_path)
+    with pytest.raises(ScamperlabError, match="SCAMPERLAB_SCAMPER='caida': use 'real'"):
+        run_with_lab(as_lab(lab), ["true"])
+    assert lab.calls == []
 
 
 def test_around_is_entered_after_start_and_left_before_stop(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
-"""``import scamper`` for machines without CAIDA's module: scamperlab's implementation.
+"""``import scamper`` in a Python without CAIDA's module: scamperlab's implementation.
 
-This directory is put on ``sys.path``/``PYTHONPATH`` only when no real
-``scamper`` module can be imported (see :mod:`scamperlab.shim`), so it never
-shadows a real installation.
+This directory is never on ``sys.path``: the import hook of
+:mod:`scamperlab.shim.finder` loads it under the name ``scamper`` only after
+every other finder of the importing interpreter has come back empty (or when
+``SCAMPERLAB_SCAMPER=scamperlab`` asks for it), so it never shadows a real
+installation.
 """
 
 from scamperlab.scamper import *  # noqa: F403
