@@ -156,8 +156,18 @@ def fds(pid: int) -> int:
         return 0
 
 
+def program(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
 def sample(owner: int, started: float) -> dict[str, Any]:
     pids = descendants(owner)
+    by_program: Counter[str] = Counter()
+    for pid in pids:
+        by_program[program(pid) if pid != owner else "owner (mux)"] += fds(pid)
     return {
         "t_s": round(time.monotonic() - started, 1),
         "processes": len(pids),
@@ -165,6 +175,7 @@ def sample(owner: int, started: float) -> dict[str, Any]:
         "fds": sum(fds(p) for p in pids),
         "owner_rss_mib": round(rss_kib(owner) / 1024, 1),
         "owner_fds": fds(owner),
+        "fds_by_program": dict(by_program),
         "load": loadavg(),
     }
 
@@ -353,6 +364,17 @@ def markdown(r: dict[str, Any]) -> str:
         f"| `down` took | {r['down_s']:.2f} s | {r['load_at_down']} |",
         f"| left after `down` | {'nothing' if left == 0 else f'{left} item(s)'}"
         f" | {r['load_at_down']} |",
+        "",
+        "Open fds by program, where they changed between those two samples: "
+        + (
+            ", ".join(
+                f"{name} {first['fds_by_program'].get(name, 0)} → {count}"
+                for name, count in sorted(last["fds_by_program"].items())
+                if count != first["fds_by_program"].get(name, 0)
+            )
+            or "none"
+        )
+        + ".",
         "",
         "Samples every 10 s (time, processes, RSS MiB, fds, load average):",
         "",
