@@ -43,7 +43,7 @@ class _Channel:
     outbound: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
     legacy: LegacyChannel | None = None  # set for VPs whose scamper sends no task ids
-    done_sent: bool = False  # the VP will close this channel itself
+    done_sent: bool = False  # the user sent done: the VP will close this channel itself
     _partial_line: bytes = b""
 
     def note_client_text(self, data: bytes) -> None:
@@ -94,6 +94,10 @@ class MuxSession:
                     if channel == 0:
                         self._control(payload)
                     elif (chan := self.channels.get(channel)) is not None:
+                        # Noted on arrival, not when relayed: if the user leaves before
+                        # its ``done`` reaches the VP, the channel must still be left to
+                        # the VP to close (it will be relayed all the same).
+                        chan.note_client_text(payload)
                         chan.outbound.put_nowait(payload)
                     else:
                         log.info("mux: data for channel %d that is not open; dropped", channel)
@@ -166,7 +170,11 @@ class MuxSession:
                         continue
                 self._send(p.frame(chan.id, data))
                 if not self.writer.is_closing():
-                    await self.writer.drain()
+                    # The user going away ends nothing here: its session decides whether
+                    # the channel is abandoned or left to finish (``done``). Ending it here
+                    # would close the channel just as a VP finishing ``done`` closes it.
+                    with contextlib.suppress(ConnectionError):
+                        await self.writer.drain()
         except ConnectionError:
             pass
         finally:
@@ -180,7 +188,6 @@ class MuxSession:
     async def _pump(self, chan: _Channel, vp_writer: asyncio.StreamWriter) -> None:
         while True:  # ends when its relay is cancelled or its VP's socket closes
             data = await chan.outbound.get()
-            chan.note_client_text(data)
             if chan.legacy is not None:
                 data, answer = chan.legacy.from_client(data)
                 if answer:

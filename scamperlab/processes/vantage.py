@@ -1,9 +1,11 @@
 """One real ``scamper -R controller:port -M name`` per VP, kept alive.
 
-A VP is restarted when its scamper dies, and when it never shows up on
-sc_remoted (seen with Debian's scamper at ~1,000 VPs: one VP never connected
-and never retried). Deaths are noticed through pidfds on the lab's event
-loop, not by polling.
+A VP is restarted when its scamper dies, and when it is missing from
+sc_remoted: it has no connection, checked in the kernel's tables (seen with
+Debian's scamper at ~1,000 VPs: one VP never connected and never retried), or
+it has one that sc_remoted never turns into a VP (see
+:mod:`scamperlab.processes.liveness`). Deaths are noticed through pidfds on
+the lab's event loop, not by polling.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from typing import Literal
 from scamperlab.emulation.network import EmulatedNetwork
 from scamperlab.processes import terminate
 from scamperlab.processes.binaries import ScamperInstall
+from scamperlab.processes.liveness import Watch, sample
 
 log = logging.getLogger(__name__)
 
-# Seconds a starting scamper may go without any TCP connection to sc_remoted.
-CONNECT_GRACE = 3.0
 # A VP with a live connection may wait this many appearance timeouts for sc_remoted.
 CONNECTED_PATIENCE = 6.0
 
@@ -41,7 +42,8 @@ class VpProcess:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     state: VpState = "starting"
-    started_at: float = 0.0  # monotonic, for the appearance deadline
+    # Whether it is missing, judged from the kernel's view of it (see liveness).
+    watch: Watch = field(default_factory=lambda: Watch.started(time.monotonic(), 0.0))
     up_since: float | None = None  # wall clock, for status
     restarts: int = 0
     last_problem: str | None = None
@@ -83,7 +85,7 @@ class VpSupervisor:
         old = vp.pid
         with open(vp.log_path, "ab") as logf:
             vp.proc = self.net.popen(vp.name, vp.argv, stdout=logf, stderr=logf)
-        vp.started_at = time.monotonic()
+        vp.watch = Watch.started(time.monotonic(), self.appear_timeout * CONNECTED_PATIENCE)
         vp.stale_sockets = frozenset(self.sockets.get(vp.name, ()))
         vp.state = "starting" if vp.restarts == 0 else "restarting"
         vp.up_since = None
@@ -179,12 +181,12 @@ class VpSupervisor:
         """
         self.sockets = sockets
         present = {name for name in sockets if self.fresh_sockets(name)}
-        now = time.monotonic()
         for vp in self.vps.values():
             if vp.name in self.held:
                 vp.state, vp.up_since = "stopped", None
                 continue
             if vp.name in present:
+                vp.watch.arrived()
                 if vp.state != "up":
                     vp.state = "up"
                     vp.up_since = time.time()
@@ -192,50 +194,25 @@ class VpSupervisor:
             if vp.state == "up":
                 vp.state = "restarting" if vp._restart_handle else "starting"
                 vp.up_since = None
-                vp.started_at = now
             if vp.proc is None or vp.proc.poll() is not None or vp._restart_handle is not None:
                 continue
-            waited = now - vp.started_at
-            patience = self.appear_timeout * CONNECTED_PATIENCE
-            if waited <= CONNECT_GRACE:
+            seen = sample(vp.proc.pid, self.port)
+            if seen is None:
+                continue  # gone: its death is handled through its pidfd
+            verdict, why = vp.watch.judge(seen)
+            if verdict != "missing":
                 continue
-            if not self._connecting(vp.proc.pid):
-                # Debian's scamper sometimes loses its first connection (a few VPs per
-                # thousand when hundreds connect at once) and only retries 30-61 s later:
-                # restart it at once rather than after the appearance timeout.
-                vp.last_problem = (
-                    f"no connection to sc_remoted after {CONNECT_GRACE:g} s (scamper gave up)"
-                )
-            elif waited > patience:
-                vp.last_problem = (
-                    f"connected but never appeared on sc_remoted within {patience:g} s"
-                )
-            else:
-                # Connected: sc_remoted is still working through its queue (it takes
-                # ~33 ms per VP when 1,000 connect at once). Restarting it would only
-                # add to that queue.
-                continue
+            vp.last_problem = why
             self.on_event("vp-missing", vp.name, vp.last_problem)
             self._unwatch(vp)
             terminate(vp.proc)
             self._schedule_restart(vp)
         return present
 
-    def _connecting(self, pid: int) -> bool:
-        """Whether scamper ``pid`` has a TCP connection to sc_remoted (connecting or up).
-
-        Read from the VP namespace's own table: a VP namespace holds nothing else
-        that talks to the controller's port.
-        """
-        port = f":{int(self.controller.rpartition(':')[2]):04X}"
-        try:
-            lines = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
-        except OSError:
-            return True  # gone: its death is handled through its pidfd
-        # Field 2 is the remote address:port in hex; states 01 established, 02 SYN sent.
-        return any(
-            f[2].endswith(port) and f[3] in ("01", "02") for f in (ln.split() for ln in lines)
-        )
+    @property
+    def port(self) -> int:
+        """sc_remoted's TCP port, which every VP connects to."""
+        return int(self.controller.rpartition(":")[2])
 
     def detach(self) -> None:
         """Stop watching and restarting (called in the loop's thread, before it stops)."""

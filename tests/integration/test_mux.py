@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scamperlab.lab import Lab
-from scamperlab.processes.vantage import CONNECT_GRACE
+from scamperlab.processes.liveness import CONNECT_GRACE, connection
 from scamperlab.scamper.warts import WartsDecoder
 from scamperlab.topology.plan import link_between, path_between
 from tests.integration.muxclient import RawMux, parse_channel_text
@@ -223,7 +223,12 @@ def test_a_client_leaving_right_after_done_keeps_every_vp_connected(ark_lab: Lab
             time.sleep(0.001 * (round_ % 8))  # the VP's close and the user's, interleaved
         finally:
             mux.close()
+    # Long enough for the supervisor to restart a VP that lost its connection.
     time.sleep(CONNECT_GRACE + 1.5)
     events = [f"{e.kind} {e.vp}: {e.message}" for e in ark_lab.events[before:]]
     assert not events
     assert {vp.name: ark_lab.vp_pid(vp.name) for vp in ark_lab.vps} == pids
+    port = ark_lab.topology.controller.port
+    assert {name: connection(pid, port) for name, pid in pids.items() if pid is not None} == {
+        name: "established" for name in pids
+    }

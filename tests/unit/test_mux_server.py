@@ -69,3 +69,51 @@ async def _scenario(tmp: Path) -> None:
 
 def test_the_server_decodes_what_users_send(tmp_path: Path) -> None:
     asyncio.run(_scenario(tmp_path))
+
+
+async def _user_leaves_with_done(tmp: Path) -> list[str]:
+    """What a stand-in VP sees when a user opens a channel, sends done and leaves at once."""
+    seen: list[str] = []
+    closed_by_vp = asyncio.Event()
+
+    async def vp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = b""
+        while b"done\n" not in data:
+            chunk = await reader.read(65536)
+            if not chunk:
+                seen.append("closed by the mux before done")
+                return
+            data += chunk
+        seen.append("done")
+        # Like scamper: the channel closes from the VP's side once done's tasks finish,
+        # and the mux must not close it meanwhile (Debian's scamper drops its whole
+        # connection to sc_remoted when both sides close one channel at once).
+        try:
+            early = await asyncio.wait_for(reader.read(1), 0.3)
+            seen.append("closed by the mux before the VP" if early == b"" else "more data")
+        except TimeoutError:
+            pass
+        writer.close()
+        closed_by_vp.set()
+
+    vp_server = await asyncio.start_unix_server(vp, path=str(tmp / "vp.sock"))
+    registry = VpRegistry({})
+    registry.sync({"akl-nz.example": (tmp / "vp.sock", "192.0.2.7")})
+    server = MuxServer(tmp / "mux", registry)
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(tmp / "mux"))
+        frames = wire.FrameReader()
+        await _read_until(reader, frames, 2)  # the VP, then go
+        vp_id = next(iter(registry.by_id))
+        writer.write(wire.ChannelOpen(vp_id, 1).encode() + wire.frame(1, b"done\n"))
+        writer.close()  # at once: the mux reads the open, done and the end together
+        await asyncio.wait_for(closed_by_vp.wait(), 5)
+    finally:
+        await server.close()
+        vp_server.close()
+    return seen
+
+
+def test_a_user_leaving_right_after_done_leaves_the_channel_to_the_vp(tmp_path: Path) -> None:
+    assert asyncio.run(_user_leaves_with_done(tmp_path)) == ["done"]

@@ -1,0 +1,84 @@
+"""The decision to declare a VP missing: only with no connection, counted in its own time."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+from scamperlab.processes.liveness import CONNECT_GRACE, Sample, Watch, connection, cpu_wait
+
+PATIENCE = 120.0
+
+
+def test_a_scamper_kept_off_the_cpu_is_not_missing_however_long_the_wall_clock_runs() -> None:
+    watch = Watch.started(0.0, PATIENCE)
+    # 30 s since its start, 29 of them waiting for a CPU: 1 s of its own time.
+    assert watch.judge(Sample(30.0, 29.0, "none"))[0] == "wait"
+    assert watch.judge(Sample(31.0, 29.5, "none"))[0] == "wait"
+
+
+def test_a_sleeping_scamper_with_no_connection_is_missing_after_the_grace() -> None:
+    watch = Watch.started(0.0, PATIENCE)
+    assert watch.judge(Sample(CONNECT_GRACE - 0.1, 0.0, "none"))[0] == "wait"
+    verdict, why = watch.judge(Sample(CONNECT_GRACE + 0.1, 0.0, "none"))
+    assert verdict == "missing"
+    assert "never connected" in why
+
+
+def test_a_connection_being_made_or_made_is_never_missing_before_the_patience() -> None:
+    watch = Watch.started(0.0, PATIENCE)
+    for at in (1.0, 10.0, 60.0, PATIENCE):
+        assert watch.judge(Sample(at, 0.0, "connecting"))[0] == "wait"
+    watch = Watch.started(0.0, PATIENCE)
+    assert watch.judge(Sample(1.0, 0.0, "established"))[0] == "wait"
+    assert watch.judge(Sample(PATIENCE, 0.0, "established"))[0] == "wait"
+    verdict, why = watch.judge(Sample(PATIENCE + 1.1, 0.0, "established"))
+    assert verdict == "missing" and "never appeared" in why
+
+
+def test_the_grace_counts_from_when_the_connection_went_not_from_the_start() -> None:
+    watch = Watch.started(0.0, PATIENCE)
+    watch.judge(Sample(1.0, 0.0, "established"))
+    watch.arrived()
+    # Up for a long time, then sc_remoted drops its socket and the connection goes.
+    assert watch.judge(Sample(500.0, 2.0, "none"))[0] == "wait"
+    assert watch.judge(Sample(500.0 + CONNECT_GRACE, 2.0, "none"))[0] == "wait"
+    verdict, why = watch.judge(Sample(500.0 + CONNECT_GRACE + 0.5, 2.0, "none"))
+    assert verdict == "missing" and "lost its connection" in why
+
+
+def test_a_vp_back_on_its_connection_starts_a_new_grace() -> None:
+    watch = Watch.started(0.0, PATIENCE)
+    assert watch.judge(Sample(2.5, 0.0, "none"))[0] == "wait"
+    assert watch.judge(Sample(2.9, 0.0, "connecting"))[0] == "wait"
+    # No connection again: 2.5 + 2.5 s unconnected, but never 3 s in a row.
+    assert watch.judge(Sample(3.0, 0.0, "none"))[0] == "wait"
+    assert watch.judge(Sample(5.5, 0.0, "none"))[0] == "wait"
+    assert watch.judge(Sample(6.1, 0.0, "none"))[0] == "missing"
+
+
+def test_the_kernel_reports_a_connection_to_the_port_and_none_to_another() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    try:
+        assert connection(os.getpid(), port) == "established"
+        assert connection(os.getpid(), port + 1 if port < 65535 else port - 1) == "none"
+    finally:
+        client.close()
+        server.close()
+
+
+def test_a_gone_process_has_no_connection_and_no_cpu_wait() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    pid = int(done.stdout)
+    assert connection(pid, 1) is None
+    assert cpu_wait(pid) is None
+    assert (wait := cpu_wait(os.getpid())) is not None and wait >= 0.0
