@@ -60,6 +60,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 scamper_prefix=args.scamper_prefix,
                 ssh=args.ssh,
                 group=args.group,
+                standins=False if args.no_standins else None,
                 progress=report,
                 notify=notify,
             )
@@ -128,6 +129,8 @@ def _table(title: str, columns: Sequence[str]) -> Table:
 
 
 def _print_lab(state: dict[str, Any]) -> None:
+    from scamperlab.lab.standins import standins_summary
+
     name = state["name"]
     health = "running" if state["running"] else f"STALE: owner died; run scamperlab down {name}"
     title = (
@@ -169,6 +172,9 @@ def _print_lab(state: dict[str, Any]) -> None:
         ui.out.print(
             f"who may connect: {access['who']}", soft_wrap=True, markup=False, highlight=False
         )
+    said = standins_summary(state.get("standins") or {})
+    if said is not None:
+        ui.out.print(said, soft_wrap=True, markup=False, highlight=False)
     ssh = state.get("ssh")
     if ssh:
         ui.out.print(
@@ -217,6 +223,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             scamper_prefix=args.scamper_prefix,
             ssh=args.ssh,
             group=args.group,
+            standins=False if args.no_standins else None,
         )
         return run_with_lab(lab, args.command, starting=ui.start_progress, on_warning=ui.warning)
     except CommandError as exc:
@@ -383,6 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--group",
             metavar="NAME",
             help="let this group use the lab's mux and VP sockets (default: you only)",
+        )
+        p.add_argument(
+            "--no-standins",
+            action="store_true",
+            help="refuse what the VPs' scamper lacks instead of performing it (docs/standins.md)",
         )
 
     up = sub.add_parser("up", help="bring a lab up and leave it running")

@@ -395,7 +395,11 @@ class Lab:
             started_at=parts.started_at,
             scamper_version=parts.install.version,
             mux_server="scamperlab" if parts.mux is not None else "sc_remoted",
-            standins=standins_info(parts.install.version, self.standins, parts.mux is not None),
+            standins=standins_info(
+                parts.install.version,
+                self.standins,
+                parts.mux is not None and parts.mux.legacy_version is not None,
+            ),
         )
         if (said := standins_summary(self.state.info["standins"])) is not None:
             self._event("standins", "-", said)

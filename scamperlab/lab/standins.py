@@ -45,10 +45,11 @@ def lab_standins(
     return StandinVps(describe)
 
 
-def standins_info(version: str, enabled: bool, served_by_scamperlab: bool) -> dict[str, Any]:
+def standins_info(version: str, enabled: bool, possible: bool) -> dict[str, Any]:
     """What ``state.json`` (and so ``status``) records: on or off, and what they give
-    every VP (all VPs of a lab run the same scamper)."""
-    gives = offered(version) if served_by_scamperlab else []
+    every VP (all VPs of a lab run the same scamper). ``possible``: scamperlab's mux
+    serves the VPs and rewrites their channels (a release without task ids)."""
+    gives = offered(version) if possible else []
     return {"enabled": enabled and bool(gives), "gives": gives, "scamper_version": version}
 
 

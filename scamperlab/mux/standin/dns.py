@@ -254,7 +254,9 @@ def _opt_rr(reply: dns.message.Message) -> list[HostRRData]:
     (its data has no layout in the host record this codec knows, so it is left out)."""
     if reply.edns < 0:
         return []
-    rr = HostRRData(reply.payload, dns.rdatatype.OPT, "", (reply.ednsflags & 0xFFFF))
+    # The OPT TTL field: extended rcode (high bits), EDNS version, flags (RFC 6891).
+    ttl = ((reply.rcode() >> 4) << 24) | (reply.edns << 16) | (reply.ednsflags & 0xFFFF)
+    rr = HostRRData(reply.payload, dns.rdatatype.OPT, "", ttl)
     rr._wflags = frozenset({1, 2, 3, 4, 5})  # type: ignore[attr-defined]
     return [rr]
 
