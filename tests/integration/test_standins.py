@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -218,3 +219,36 @@ def test_with_stand_ins_off_the_refusal_names_ns_not_the_duration(state_dir: Pat
     message = str(info.value)
     assert "host -t NS (DNS NS queries) needs a scamper newer than 20211212" in message
     assert "20240117 has it" in message and "duration" not in message
+
+
+def test_an_audit_counts_the_stand_in_packets_and_they_keep_the_vp_rate(
+    ark: Lab, tmp_path: Path
+) -> None:
+    """Stand-in queries are packets leaving the VP's namespace: the audit's capture there
+    counts each one, and 3x the VP's per-second rate of them is paced, not refused."""
+    from scamperlab.audit import audit
+
+    vp = "fra-de.example"
+    rate = PLAN.topology.vp_rate(next(v for v in PLAN.topology.vps if v.name == vp))
+    count = 3 * rate // 2  # one and a half seconds' worth, asked for at once
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("max_rate: budget\n")
+    with (
+        audit(ark, policy=policy, out_dir=tmp_path / "audit", draw=False) as session,
+        ScamperCtrl(mux=str(ark.mux_path)) as ctrl,
+    ):
+        inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == vp])[0]
+        start = time.monotonic()
+        for i in range(count):
+            ctrl.do_dns(f"n{i}.{ZONE}", qtype="TXT", wait_timeout=WAIT, inst=inst)
+        results = list(ctrl.responses(timeout=timedelta(seconds=60)))
+        elapsed = time.monotonic() - start
+        assert not list(ctrl.exceptions())
+        inst.done()
+    assert len(results) == count
+    sent = sum(len(h._d.queries) for h in results)
+    assert (count - 1) / rate <= elapsed, elapsed  # paced at the VP's -p rate
+    report = session.report
+    assert report is not None
+    assert report.vps[vp].by_measurement["dns"].packets == sent
+    assert report.ok, report.violations
