@@ -313,6 +313,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         ui.out.print(f"scamper {install.version} at {install.scamper}")
         mux = "sc_remoted serves it (-M)" if install.remoted_has_mux else "served by scamperlab"
         ui.out.print(f"sc_remoted at {install.sc_remoted}; mux socket {mux}")
+        from scamperlab.mux.standin.probers import offered
+
+        legacy = not (install.remoted_has_mux or install.emits_task_ids)
+        for gives in offered(install.version) if legacy else []:
+            ui.out.print(f"stand-in (the lab performs what this scamper lacks): {escape(gives)}")
     except ScamperlabError as exc:
         ui.out.print(f"[red]scamper:[/] {escape(str(exc))}")
         ok = False
