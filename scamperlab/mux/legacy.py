@@ -141,6 +141,7 @@ class _Command:
     userid: int = 0
     refusal: str | None = None  # answered here, in order, with ERR
     standin: StandinJob | None = None  # performed by a stand-in, answered here with OK
+    reply: str | None = None  # any other line answered here (a stand-in's halt)
     target: str = ""  # the last word: a destination address, or the name a host asks
 
 
@@ -199,6 +200,12 @@ class LegacyChannel:
             if not line.strip():
                 to_vp += raw
                 continue
+            if word == "halt" and self.standins is not None:
+                reply = self.standins.halt_reply(line)
+                if reply is not None:
+                    self._waiting.append(_Command(None, reply=reply))
+                    to_client += self._answer_local()
+                    continue
             if word not in RESULT_TYPE:
                 self._waiting.append(_Command(None))
                 to_vp += raw
@@ -237,13 +244,17 @@ class LegacyChannel:
         """Replies due now for commands answered here: refusals and stand-ins' OKs."""
         out = bytearray()
         while self._waiting and (
-            self._waiting[0].refusal is not None or self._waiting[0].standin is not None
+            self._waiting[0].refusal is not None
+            or self._waiting[0].standin is not None
+            or self._waiting[0].reply is not None
         ):
             command = self._waiting.popleft()
             if command.standin is not None and self.standins is not None:
                 out += b"OK id-%d\n" % self.standins.start(command.standin)
                 if not self._waiting:
                     out += b"MORE\n"  # as scamper says on taking the last queued command
+            elif command.reply is not None:
+                out += command.reply.encode() + b"\n"
             else:
                 out += f"ERR command not accepted: {command.refusal}\n".encode()
         return bytes(out)

@@ -252,3 +252,37 @@ def test_an_audit_counts_the_stand_in_packets_and_they_keep_the_vp_rate(
     assert report is not None
     assert report.vps[vp].by_measurement["dns"].packets == sent
     assert report.ok, report.violations
+
+
+# An address of the lab's documentation ranges that no node has: queries to it go unanswered.
+SILENT = "192.0.2.99"
+
+
+def test_an_unanswered_stand_in_query_times_out_after_each_attempt(ark: Lab) -> None:
+    with ScamperCtrl(mux=str(ark.mux_path)) as ctrl:
+        inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == "lhr-gb.example"])[0]
+        start = time.monotonic()
+        host = ctrl.do_dns(
+            ZONE, qtype="TXT", server=SILENT, attempts=1, wait_timeout=WAIT, inst=inst, sync=True
+        )
+        elapsed = time.monotonic() - start
+        inst.done()
+    assert host.stop_reason_str == "timeout" and host.rtt is None
+    assert len(host._d.queries) == 2 and all(q.rx is None for q in host._d.queries)
+    assert 2 * WAIT.total_seconds() <= elapsed, elapsed  # -R 1: two waits of a second
+
+
+def test_a_halted_stand_in_task_still_reports_halted(ark: Lab) -> None:
+    with ScamperCtrl(mux=str(ark.mux_path)) as ctrl:
+        inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == "lhr-gb.example"])[0]
+        start = time.monotonic()
+        task = ctrl.do_dns(
+            ZONE, qtype="TXT", server=SILENT, wait_timeout=timedelta(seconds=5), inst=inst
+        )
+        task.halt()
+        results = list(ctrl.responses(timeout=timedelta(seconds=20)))
+        elapsed = time.monotonic() - start
+        assert not list(ctrl.exceptions())
+        inst.done()
+    assert len(results) == 1 and results[0].stop_reason_str == "halted", results
+    assert elapsed < 4.0, elapsed  # well before its 5 s wait

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from scamperlab.mux.standin.dns import HALT
 from scamperlab.mux.standin.probers import Prober
 from scamperlab.mux.standin.vp import StandinVp
 from scamperlab.wire.uu import uuencode_object
@@ -90,6 +91,19 @@ class ChannelStandins:
         self._tasks[tid] = asyncio.get_running_loop().create_task(self._run(job, tid))
         log.info("stand-in %s for %s: task %d", job.prober.what, self.vp.name, tid)
         return tid
+
+    def halt_reply(self, line: str) -> str | None:
+        """The reply to the user's ``halt <n>`` when ``n`` is a stand-in task's id (its
+        task stops and still reports, halted); None for the VP's own ids."""
+        words = line.split()
+        if len(words) != 2 or not words[1].isdigit() or int(words[1]) <= TASK_ID_BASE:
+            return None
+        tid = int(words[1])
+        task = self._tasks.get(tid)
+        if task is None:
+            return f"ERR no task id-{tid}"
+        task.cancel(HALT)
+        return f"OK halted {tid}"
 
     def hold(self, data: bytes) -> None:
         """Keep the user's ``done`` (and anything after it) until the stand-ins are done."""

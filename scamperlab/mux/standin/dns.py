@@ -25,7 +25,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import dns.edns
 import dns.exception
@@ -53,7 +53,9 @@ from scamperlab.wire.warts.host import (
 
 __all__ = ["HostCommand", "host_for", "parse_host", "run_host"]
 
-STOP_DONE, STOP_TIMEOUT, STOP_ERROR = 1, 2, 4
+STOP_DONE, STOP_TIMEOUT, STOP_HALTED, STOP_ERROR = 1, 2, 3, 4
+#: the cancel message of a task the user halted: its result is still due
+HALT = "halt"
 FLAG_NORECURSE, FLAG_TCP, FLAG_NSID = 0x0001, 0x0002, 0x0004
 DNS_PORT = 53
 _TIMESTAMP = struct.Struct("@qq")  # struct timespec, as SO_TIMESTAMPNS delivers it
@@ -368,15 +370,16 @@ async def _readable(sock: socket.socket) -> None:
         loop.remove_reader(sock.fileno())
 
 
-async def _recv(sock: socket.socket, size: int) -> tuple[bytes, float]:
-    """One read from ``sock``, with the kernel's receive time of its first byte."""
+async def _recv(sock: socket.socket, size: int) -> tuple[bytes, float, Any]:
+    """One read from ``sock``: the data, the kernel's receive time of its first byte,
+    and the sender's address."""
     while True:
         try:
-            data, ancdata, _flags, _addr = sock.recvmsg(size, socket.CMSG_SPACE(_TIMESTAMP.size))
+            data, ancdata, _flags, addr = sock.recvmsg(size, socket.CMSG_SPACE(_TIMESTAMP.size))
         except BlockingIOError:
             await _readable(sock)
             continue
-        return data, _rx_time(ancdata)
+        return data, _rx_time(ancdata), addr
 
 
 def _vp_socket(vp: StandinVp, server: str, kind: int) -> socket.socket:
@@ -394,17 +397,25 @@ def _vp_socket(vp: StandinVp, server: str, kind: int) -> socket.socket:
 
 
 async def _udp_attempt(
-    sock: socket.socket, query: dns.message.QueryMessage, wait: float
+    sock: socket.socket,
+    query_server: str,
+    query: dns.message.QueryMessage,
+    wait: float,
+    sent: list[tuple[int, float]],
 ) -> tuple[float, float | None, dns.message.Message | None]:
     wire = query.to_wire()
+    server = ipaddress.ip_address(query_server)
     tx = time.time()
-    sock.send(wire)
+    sock.sendto(wire, (str(server), DNS_PORT))
+    sent.append((query.id, tx))
     deadline = time.monotonic() + wait
     while (left := deadline - time.monotonic()) > 0:
         try:
-            data, rx = await asyncio.wait_for(_recv(sock, 65535), left)
+            data, rx, peer = await asyncio.wait_for(_recv(sock, 65535), left)
         except TimeoutError:
             break
+        if ipaddress.ip_address(peer[0]) != server or peer[1] != DNS_PORT:
+            continue  # not from the server asked: scamper ignores it too
         try:
             reply = dns.message.from_wire(data, one_rr_per_rrset=True, ignore_trailing=True)
         except dns.exception.DNSException:
@@ -415,7 +426,11 @@ async def _udp_attempt(
 
 
 async def _tcp_attempt(
-    sock: socket.socket, server: str, query: dns.message.QueryMessage, wait: float
+    sock: socket.socket,
+    server: str,
+    query: dns.message.QueryMessage,
+    wait: float,
+    sent: list[tuple[int, float]],
 ) -> tuple[float, float | None, dns.message.Message | None]:
     loop = asyncio.get_running_loop()
     wire = query.to_wire()
@@ -426,9 +441,10 @@ async def _tcp_attempt(
         await loop.sock_connect(sock, (server, DNS_PORT))
         tx = time.time()
         await loop.sock_sendall(sock, struct.pack(">H", len(wire)) + wire)
-        buf, rx = await _recv(sock, 65537)
+        sent.append((query.id, tx))
+        buf, rx, _peer = await _recv(sock, 65537)
         while len(buf) < 2 or len(buf) < 2 + struct.unpack(">H", buf[:2])[0]:
-            more, _ = await _recv(sock, 65537)
+            more, _rx, _peer = await _recv(sock, 65537)
             if not more:
                 return tx, None, None
             buf += more
@@ -447,10 +463,14 @@ TCP_PACKETS = 5
 
 
 async def run_host(cmd: HostCommand, vp: StandinVp) -> HostData:
-    """Perform ``cmd`` from ``vp``: every attempt a real query, paced at the VP's rate."""
+    """Perform ``cmd`` from ``vp``: every attempt a real query, paced at the VP's rate.
+
+    A task cancelled with :data:`HALT` (the user's ``halt``) stops where it is and
+    still reports, with stop reason halted, as scamper does."""
     start = time.time()
     server = cmd.server or vp.resolver() or "0.0.0.0"  # host_for has settled it
     queries: list[HostQueryData] = []
+    sent: list[tuple[int, float]] = []  # (DNS id, transmit time) of every query sent
     stop = STOP_TIMEOUT
     src = vp.source_for(socket.AF_INET6 if ":" in server else socket.AF_INET)
     tcp = bool(cmd.flags & FLAG_TCP)
@@ -459,21 +479,30 @@ async def run_host(cmd: HostCommand, vp: StandinVp) -> HostData:
         if tcp:
             query = _make_query(cmd)
             await vp.pacer.take(TCP_PACKETS)
-            tx, rx, reply = await _tcp_attempt(sock, server, query, cmd.wait)
+            tx, rx, reply = await _tcp_attempt(sock, server, query, cmd.wait, sent)
             queries.append(_query_data(query.id, tx, rx, reply))
             stop = STOP_DONE if reply is not None else STOP_TIMEOUT
         else:
-            sock.connect((server, DNS_PORT))
+            # Not connected, as scamper's is not: an ICMP error from the path does not
+            # end the query, only the wait does.
             for _ in range(cmd.retries + 1):
                 query = _make_query(cmd)
                 await vp.pacer.take(1)
-                tx, rx, reply = await _udp_attempt(sock, query, cmd.wait)
+                tx, rx, reply = await _udp_attempt(sock, server, query, cmd.wait, sent)
                 queries.append(_query_data(query.id, tx, rx, reply))
                 if reply is not None:
                     stop = STOP_DONE
                     break
     except OSError:
         stop = STOP_ERROR
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if HALT not in exc.args or task is None:
+            raise
+        task.uncancel()
+        stop = STOP_HALTED
+        answered = {q.id for q in queries}
+        queries += [_query_data(qid, tx, None, None) for qid, tx in sent if qid not in answered]
     finally:
         sock.close()
     return host_record(cmd, src, server, start, stop, queries)
