@@ -286,3 +286,29 @@ def test_a_halted_stand_in_task_still_reports_halted(ark: Lab) -> None:
         inst.done()
     assert len(results) == 1 and results[0].stop_reason_str == "halted", results
     assert elapsed < 4.0, elapsed  # well before its 5 s wait
+
+
+def test_tcp_nsid_ecs_and_an_ipv6_server_from_a_vp(ark: Lab) -> None:
+    """The options 20211212 lacks, each to ns1 directly: answers equal the zone file."""
+    expected = _zone_answers(ark)[(ZONE, "SOA")]
+    v4, v6 = NAMESERVERS["ns1.lab.example"]
+    vp = "ams-nl.example"
+    with ScamperCtrl(mux=str(ark.mux_path)) as ctrl:
+        inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == vp])[0]
+        asks = {
+            "tcp": {"server": v4, "tcp": True},
+            "nsid": {"server": v4, "nsid": True},
+            "ecs": {"server": v4, "ecs": "192.0.2.0/24"},
+            "ipv6": {"server": v6},
+        }
+        got = {
+            name: ctrl.do_dns(ZONE, qtype="SOA", rd=False, inst=inst, sync=True, **kw)
+            for name, kw in asks.items()
+        }
+        inst.done()
+    for name, host in got.items():
+        assert host.rcode == "NoError" and _texts(host, "SOA") == expected, (name, host.to_json())
+    assert "tcp" in got["tcp"].to_json() and str(got["tcp"].src) == str(PLAN.nodes[vp].ipv4)
+    assert got["nsid"].udpsize is not None  # the reply's OPT record, as received
+    assert got["ecs"].to_json().count("192.0.2.0/24") == 1
+    assert str(got["ipv6"].dst) == v6 and str(got["ipv6"].src) == str(PLAN.nodes[vp].ipv6)

@@ -62,7 +62,8 @@ def test_host_lines_parse_as_scamper_reads_them(
         ("host -t NS", "expected one name"),
         ("host -t BOGUS lab.example", "unsupported query type"),
         ("host -t PTR lab.example", "must be for an IP address"),
-        ("host -O subnet=192.0.2.0/24 -t NS lab.example", "not done by the DNS stand-in"),
+        ("host -O mqtypes=A,AAAA -t NS lab.example", "not done by the DNS stand-in"),
+        ("host -O subnet=5 -t NS lab.example", "not a subnet"),
     ],
 )
 def test_what_the_stand_in_cannot_do_is_refused_with_a_reason(line: str, reason: str) -> None:
@@ -70,16 +71,17 @@ def test_what_the_stand_in_cannot_do_is_refused_with_a_reason(line: str, reason:
         parse_host(line)
 
 
-def test_the_dns_prober_covers_every_host_feature_20211212_lacks_but_ecs() -> None:
+def test_the_dns_prober_covers_every_host_feature_20211212_lacks_but_mqtypes() -> None:
     for line in (
         "host -t NS -W 1.0s x",
         "host -t CNAME x",
         "host -T x",
         "host -O nsid x",
         "host -c CH x",
+        "host -O subnet=192.0.2.0/24 x",
     ):
         assert prober_for("host", lacking(line, "20211212")) is PROBERS["host"], line
-    assert prober_for("host", lacking("host -O subnet=192.0.2.0/24 x", "20211212")) is None
+    assert prober_for("host", lacking("host -O mqtypes=A,AAAA x", "20211212")) is None
     assert prober_for("http", lacking("http -u http://x/ 192.0.2.1", "20211212")) is None
     assert offered("20211212")[0].startswith("DNS: ")
     assert "host -t NS" not in " ".join(offered("20260420"))
@@ -197,3 +199,15 @@ def test_a_stand_in_task_is_answered_in_order_and_holds_done(
     data = StreamDecoder().decode_record(record)
     assert data.userid == 9 and data.qtype == 2
     assert resent == [b"done\n"]
+
+
+@pytest.mark.skipif(not GOLDEN.exists(), reason="golden corpus not here")
+def test_an_ecs_record_carries_its_subnet_where_modern_scampers_does() -> None:
+    decoder = StreamDecoder()
+    records = [decoder.decode_body(t, b) for t, b in split_records(GOLDEN.read_bytes())]
+    golden = next(r for r in records if isinstance(r, HostData) and r.ecs)
+    cmd = parse_host(f"host -s 127.0.0.1 -O subnet={golden.ecs} -U {golden.userid} lab.example")
+    now = time.time()
+    made = host_record(cmd, "127.0.0.1", "127.0.0.1", now, 1, golden.queries)
+    assert made._wflags == golden._wflags
+    assert made.ecs == golden.ecs

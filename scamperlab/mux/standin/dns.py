@@ -13,8 +13,8 @@ wire order, each query's DNS id, flags byte and rcode as received.
 What the command line means follows scamper's host command: ``-R`` counts
 retries (the module sends ``attempts`` there), ``-W`` is the wait per
 query, ``-r`` clears recursion desired, ``-T`` uses TCP (without retries),
-``-O nsid`` asks with EDNS for the server's NSID; a name that is an
-address is asked for its PTR record.
+``-O nsid`` asks with EDNS for the server's NSID, ``-O subnet=`` sends an
+EDNS client subnet; a name that is an address is asked for its PTR record.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import ipaddress
 import socket
 import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import dns.edns
@@ -76,7 +76,7 @@ class HostCommand:
     server: str | None = None
     userid: int = 0
     flags: int = 0
-    options: list[str] = field(default_factory=list)
+    ecs: str | None = None  # -O subnet=: the EDNS client subnet to send
 
     @property
     def ask(self) -> dns.name.Name:
@@ -158,6 +158,12 @@ def parse_host(line: str) -> HostCommand:
             cmd.server = value
         elif opt == "-O" and value == "nsid":
             cmd.flags |= FLAG_NSID
+        elif opt == "-O" and value.startswith("subnet="):
+            cmd.ecs = value.removeprefix("subnet=")
+            try:
+                dns.edns.ECSOption.from_text(cmd.ecs)
+            except ValueError:
+                raise StandinRefused(f"-O {value}: not a subnet") from None
         elif opt == "-U":
             continue  # read by command_userid
         else:
@@ -310,6 +316,7 @@ def host_record(
         qclass=cmd.qclass,
         qname=cmd.qname,
         qcount=len(queries),
+        ecs=cmd.ecs,
         queries=queries,
     )
     h._wflags = frozenset({1, 2}) | _present(  # type: ignore[attr-defined]
@@ -325,6 +332,7 @@ def host_record(
         (12, h.qclass),
         (13, h.qname),
         (14, h.qcount),
+        (15, h.ecs),
     )
     return h
 
@@ -333,14 +341,18 @@ def host_record(
 
 
 def _make_query(cmd: HostCommand) -> dns.message.QueryMessage:
-    nsid = bool(cmd.flags & FLAG_NSID)
+    options: list[dns.edns.Option] = []
+    if cmd.flags & FLAG_NSID:
+        options.append(dns.edns.GenericOption(dns.edns.OptionType.NSID, b""))
+    if cmd.ecs is not None:
+        options.append(dns.edns.ECSOption.from_text(cmd.ecs))
     query = dns.message.make_query(
         cmd.ask,
         dns.rdatatype.RdataType.make(cmd.qtype),
         dns.rdataclass.RdataClass.make(cmd.qclass),
-        use_edns=0 if nsid else False,
+        use_edns=0 if options else False,
         payload=_EDNS_PAYLOAD,
-        options=[dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")] if nsid else None,
+        options=options or None,
     )
     if cmd.flags & FLAG_NORECURSE:
         query.flags &= ~dns.flags.RD
