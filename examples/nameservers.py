@@ -8,8 +8,10 @@ NS query is synchronous; the A/AAAA queries for the nameservers and the
 pings of their addresses are issued at once and collected with a timeout.
 
 Debian's and Ubuntu's scamper, 20211212, only queries A, AAAA, MX and PTR
-records: it refuses ``host -t NS`` and the module raises
-ScamperInstError. The script then finds the NS set as a stub resolver can:
+records; in a lab the NS query is then performed by the lab's stand-in,
+from the VP. Where it is refused (stand-ins off, ``--no-standins``), the
+module raises ScamperInstError and the script finds the NS set as a stub
+resolver can:
 the resolver's answer for the zone (type A) carries the zone's SOA, whose
 MNAME is the primary nameserver; asked directly and non-recursively about
 its own address, the primary lists the zone's NS records in the authority

@@ -64,6 +64,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 scamper_prefix=args.scamper_prefix,
                 ssh=args.ssh,
                 group=args.group,
+                standins=False if args.no_standins else None,
                 progress=report,
                 notify=notify,
             )
@@ -132,6 +133,8 @@ def _table(title: str, columns: Sequence[str]) -> Table:
 
 
 def _print_lab(state: dict[str, Any]) -> None:
+    from scamperlab.lab.standins import standins_summary
+
     name = state["name"]
     health = "running" if state["running"] else f"STALE: owner died; run scamperlab down {name}"
     title = (
@@ -173,6 +176,9 @@ def _print_lab(state: dict[str, Any]) -> None:
         ui.out.print(
             f"who may connect: {access['who']}", soft_wrap=True, markup=False, highlight=False
         )
+    said = standins_summary(state.get("standins") or {})
+    if said is not None:
+        ui.out.print(said, soft_wrap=True, markup=False, highlight=False)
     ssh = state.get("ssh")
     if ssh:
         ui.out.print(
@@ -222,6 +228,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             scamper_prefix=args.scamper_prefix,
             ssh=args.ssh,
             group=args.group,
+            standins=False if args.no_standins else None,
         )
         recording = (
             recording_of(lab, args.record, args.command)
@@ -409,6 +416,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         ui.out.print(f"scamper {install.version} at {install.scamper}")
         mux = "sc_remoted serves it (-M)" if install.remoted_has_mux else "served by scamperlab"
         ui.out.print(f"sc_remoted at {install.sc_remoted}; mux socket {mux}")
+        from scamperlab.mux.standin.probers import offered
+
+        legacy = not (install.remoted_has_mux or install.emits_task_ids)
+        for gives in offered(install.version) if legacy else []:
+            ui.out.print(f"stand-in (the lab performs what this scamper lacks): {escape(gives)}")
         modern = install.remoted_has_mux
         if not modern:
             _doctor_modern(costs(install.version))
@@ -534,6 +546,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--group",
             metavar="NAME",
             help="let this group use the lab's mux and VP sockets (default: you only)",
+        )
+        p.add_argument(
+            "--no-standins",
+            action="store_true",
+            help="refuse what the VPs' scamper lacks instead of performing it (docs/standins.md)",
         )
 
     up = sub.add_parser("up", help="bring a lab up and leave it running")

@@ -93,6 +93,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             scamper_prefix=args.scamper_prefix,
             ssh=args.ssh,
             group=args.group,
+            standins=False if args.no_standins else None,
         )
         status = run_with_lab(
             lab,

@@ -24,6 +24,7 @@ import os
 import resource
 import select
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -302,3 +303,41 @@ def pinned_namespaces(pids: Iterable[int]) -> Iterator[set[int]]:
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def socket_in(pid: int, family: int, kind: int) -> socket.socket:
+    """A socket in the network namespace of process ``pid`` (a node's holder).
+
+    A socket belongs to the namespace it was made in, whichever thread uses
+    it later: so a throwaway thread enters the namespace, makes the socket and
+    ends, and the caller (an asyncio loop, say) sends and receives on it from
+    the node's interfaces and addresses. The thread is never reused, so no
+    other work runs in the wrong namespace (a pool thread would keep it).
+    """
+    made: list[socket.socket] = []
+    errors: list[str] = []
+
+    def make() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        try:
+            fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            errors.append(f"namespace of {pid}: {exc}")
+            return
+        try:
+            if libc.setns(fd, _CLONE_NEWNET) != 0:
+                errors.append(f"setns({pid}): {os.strerror(ctypes.get_errno())}")
+                return
+        finally:
+            os.close(fd)
+        try:
+            made.append(socket.socket(family, kind))
+        except OSError as exc:
+            errors.append(f"socket in the namespace of {pid}: {exc}")
+
+    thread = threading.Thread(target=make, name="scamperlab-netns-socket")
+    thread.start()
+    thread.join()
+    if errors or not made:
+        raise OSError("; ".join(errors) or f"no socket made in the namespace of {pid}")
+    return made[0]

@@ -35,6 +35,7 @@ from scamperlab.lab.loopthread import LoopThread
 from scamperlab.lab.owner import OwnerSignals, raise_fd_limit
 from scamperlab.lab.presence import Presence
 from scamperlab.lab.sshd import LabSshd, SshEndpoint
+from scamperlab.lab.standins import lab_standins, standins_info, standins_summary
 from scamperlab.lab.state import MAX_SOCKET_PATH, LabState, state_root
 from scamperlab.lab.status import StatusWriter, vp_rows
 from scamperlab.lab.views import LabEvent, LabNode, LabVp, nodes_of, vps_of
@@ -95,8 +96,11 @@ class Lab:
         ssh: bool = False,
         group: str | None = None,
         recorder: Recorder | None = None,
+        standins: bool | None = None,
     ) -> None:
         self.topology = topology
+        # Perform what the VPs' scamper lacks (scamperlab.mux.standin), unless turned off.
+        self.standins = topology.defaults.standins if standins is None else standins
         self.name = name or topology.name
         self.plan: LabPlan = make_plan(topology)
         self.source = Path(source) if source else None
@@ -386,6 +390,8 @@ class Lab:
             started_at=time.time(),
             mux=mux,
         )
+        if mux is not None and mux.legacy_version is not None and self.standins:
+            mux.standins = lab_standins(self.topology, self.plan, net, parts.services)
         # Pushed now, these run last: the namespaces go after everything inside them.
         parts.teardown.callback(net.stop)
         parts.teardown.callback(parts.services.stop)
@@ -399,7 +405,14 @@ class Lab:
             started_at=parts.started_at,
             scamper_version=parts.install.version,
             mux_server="scamperlab" if parts.mux is not None else "sc_remoted",
+            standins=standins_info(
+                parts.install.version,
+                self.standins,
+                parts.mux is not None and parts.mux.legacy_version is not None,
+            ),
         )
+        if (said := standins_summary(self.state.info["standins"])) is not None:
+            self._event("standins", "-", said)
         total_nodes = len(self.plan.nodes) + 1
         report("namespaces", 0, total_nodes)
         self.socket_dir.mkdir(parents=True, exist_ok=True)

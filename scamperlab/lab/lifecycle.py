@@ -203,6 +203,7 @@ def up_detached(
     state_dir: str | Path | None = None,
     progress: Progress | None = None,
     notify: Notify | None = None,
+    standins: bool | None = None,
 ) -> DetachedLab:
     """Bring a lab up in a daemon of its own and return once every VP is on the mux.
 
@@ -228,6 +229,8 @@ def up_detached(
         argv.append("--ssh")
     if group:
         argv += ["--group", group]
+    if standins is not None:
+        argv.append("--standins" if standins else "--no-standins")
     env = dict(os.environ)
     if state_dir is not None:
         env["SCAMPERLAB_STATE_DIR"] = str(state_dir)
@@ -275,6 +278,7 @@ def _serve_detached(argv: Sequence[str]) -> int:
     parser.add_argument("--scamper-prefix")
     parser.add_argument("--ssh", action="store_true")
     parser.add_argument("--group")
+    parser.add_argument("--standins", action=argparse.BooleanOptionalAction, default=None)
     args = parser.parse_args(argv)
     from scamperlab.lab.core import Lab
 
@@ -296,6 +300,7 @@ def _serve_detached(argv: Sequence[str]) -> int:
             scamper_prefix=args.scamper_prefix,
             ssh=args.ssh,
             group=args.group,
+            standins=args.standins,
         )
     except SystemExit:
         return 0

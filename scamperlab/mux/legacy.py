@@ -14,7 +14,14 @@ The mux sits between the two and fixes the stream of each channel:
   gave the command in its ``OK id-<n>``;
 * durations that modern clients write as ``<seconds>s`` are put in the units
   20211212 expects; a value 20211212 cannot express is refused with an
-  ``ERR`` naming the version, answered in order without reaching scamper.
+  ``ERR`` naming the version, answered in order without reaching scamper;
+* a command using a feature the VP's release lacks (:mod:`scamperlab.wire.releases`:
+  ``host -t NS``, ``http``, ...) is refused the same way, the ``ERR`` naming
+  that feature and the release that has it (20211212 itself only says
+  ``ERR command not accepted``);
+* unless a stand-in prober can perform it (:mod:`scamperlab.mux.standin`):
+  then the command never reaches scamper, its ``OK id-<n>`` is answered
+  here in order and its result comes from the stand-in.
 
 Everything else passes through byte for byte.
 """
@@ -25,9 +32,14 @@ import itertools
 import re
 import struct
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from scamperlab.mux.standin.channel import ChannelStandins, StandinJob
+from scamperlab.mux.standin.probers import prober_for
+from scamperlab.mux.standin.vp import StandinRefused, StandinVp
+from scamperlab.wire.releases import DURATIONS, Feature, describe, lacking
 from scamperlab.wire.tagging import (
     TAG_BASE,
     TAGGABLE,
@@ -128,6 +140,8 @@ class _Command:
     tag: int | None = None
     userid: int = 0
     refusal: str | None = None  # answered here, in order, with ERR
+    standin: StandinJob | None = None  # performed by a stand-in, answered here with OK
+    reply: str | None = None  # any other line answered here (a stand-in's halt)
     target: str = ""  # the last word: a destination address, or the name a host asks
 
 
@@ -152,6 +166,19 @@ class LegacyChannel:
         self._open: list[_Task] = []
         self._tags = itertools.count(TAG_BASE + 1)
         self._decoder = StreamDecoder()
+        self.standins: ChannelStandins | None = None
+
+    def use_standins(
+        self, vp: StandinVp, to_client: Callable[[bytes], None], resend: Callable[[bytes], None]
+    ) -> None:
+        """Let stand-ins perform what this VP's scamper cannot: their results go to
+        ``to_client``, a held ``done`` back through ``resend`` (as if sent again)."""
+        self.standins = ChannelStandins(vp, lambda: self._decoder.state, to_client, resend)
+
+    def close(self) -> None:
+        """The channel is closed: stop its stand-in tasks."""
+        if self.standins is not None:
+            self.standins.close()
 
     # -- client -> scamper ------------------------------------------------------
 
@@ -165,18 +192,34 @@ class LegacyChannel:
             del self._client_buf[: nl + 1]
             line = raw.decode(errors="replace").rstrip("\r\n")
             word = line.split(" ", 1)[0].lower()
+            if self.standins is not None and (
+                self.standins.holding or (word == "done" and self.standins.busy)
+            ):
+                self.standins.hold(raw)
+                continue
             if not line.strip():
                 to_vp += raw
                 continue
+            if word == "halt" and self.standins is not None:
+                reply = self.standins.halt_reply(line)
+                if reply is not None:
+                    self._waiting.append(_Command(None, reply=reply))
+                    to_client += self._answer_local()
+                    continue
             if word not in RESULT_TYPE:
                 self._waiting.append(_Command(None))
                 to_vp += raw
                 continue
+            missing = [f for f in lacking(line, self.version) if f.name != DURATIONS]
             try:
+                if missing:
+                    raise UnsupportedByOldScamper(
+                        f"{describe(missing)} (this VP runs {self.version})"
+                    )
                 line = translate_durations(line, self.version)
             except UnsupportedByOldScamper as exc:
-                self._waiting.append(_Command(word, refusal=str(exc)))
-                to_client += self._answer_refusals()
+                self._waiting.append(self._standin_or_refusal(word, line, missing, str(exc)))
+                to_client += self._answer_local()
                 continue
             command = _Command(word, userid=command_userid(line), target=asked_by(line))
             if word in TAGGABLE:
@@ -186,10 +229,34 @@ class LegacyChannel:
             to_vp += line.encode() + b"\n"
         return bytes(to_vp), bytes(to_client)
 
-    def _answer_refusals(self) -> bytes:
+    def _standin_or_refusal(
+        self, word: str, line: str, missing: list[Feature], refusal: str
+    ) -> _Command:
+        prober = prober_for(word, missing) if self.standins is not None else None
+        if self.standins is None or prober is None:
+            return _Command(word, refusal=refusal)
+        try:
+            return _Command(word, standin=self.standins.prepare(prober, line))
+        except StandinRefused as exc:
+            return _Command(word, refusal=str(exc))
+
+    def _answer_local(self) -> bytes:
+        """Replies due now for commands answered here: refusals and stand-ins' OKs."""
         out = bytearray()
-        while self._waiting and self._waiting[0].refusal is not None:
-            out += f"ERR command not accepted: {self._waiting.popleft().refusal}\n".encode()
+        while self._waiting and (
+            self._waiting[0].refusal is not None
+            or self._waiting[0].standin is not None
+            or self._waiting[0].reply is not None
+        ):
+            command = self._waiting.popleft()
+            if command.standin is not None and self.standins is not None:
+                out += b"OK id-%d\n" % self.standins.start(command.standin)
+                if not self._waiting:
+                    out += b"MORE\n"  # as scamper says on taking the last queued command
+            elif command.reply is not None:
+                out += command.reply.encode() + b"\n"
+            else:
+                out += f"ERR command not accepted: {command.refusal}\n".encode()
         return bytes(out)
 
     # -- scamper -> client ------------------------------------------------------
@@ -231,7 +298,7 @@ class LegacyChannel:
                         int(m.group(1)), command.word, command.tag, command.userid, command.target
                     )
                 )
-            return raw + self._answer_refusals()
+            return raw + self._answer_local()
         return raw
 
     def _relay_data(self, payload: bytes) -> bytes:

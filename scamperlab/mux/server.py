@@ -28,6 +28,7 @@ from pathlib import Path
 from scamperlab.mux.legacy import LegacyChannel
 from scamperlab.mux.recorder import Recorder, SessionTap
 from scamperlab.mux.registry import MuxVp, VpRegistry
+from scamperlab.mux.standin.vp import StandinVps
 from scamperlab.wire import mux as p
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,19 @@ class MuxSession:
             chan.legacy = LegacyChannel(self.server.legacy_version)
         self.channels[channel_id] = chan
         chan.task = asyncio.create_task(self._relay(chan))
+        self._offer_standins(chan)
+
+    def _offer_standins(self, chan: _Channel) -> None:
+        """The one hook of stand-ins (``scamperlab.mux.standin``): their results go out
+        on this channel, a ``done`` they held goes back through it, and they stop with it."""
+        legacy, relay = chan.legacy, chan.task
+        vp = self.server.standins.get(chan.vp.name) if self.server.standins else None
+        if vp is None or legacy is None or relay is None:
+            return
+        legacy.use_standins(
+            vp, lambda data: self._send(p.frame(chan.id, data)), chan.outbound.put_nowait
+        )
+        relay.add_done_callback(lambda _: legacy.close())
 
     async def _relay(self, chan: _Channel) -> None:
         try:
@@ -223,6 +237,8 @@ class MuxServer:
     #: scamper version of VPs that send no task ids (see ``legacy``), None if they do
     legacy_version: str | None = None
     recorder: Recorder | None = None  # ``run --record``
+    #: the VPs whose missing features the lab performs itself; None: refuse them
+    standins: StandinVps | None = None
     sessions: set[asyncio.Task[None]] = field(default_factory=set)
     closing: bool = False
     _server: asyncio.AbstractServer | None = None

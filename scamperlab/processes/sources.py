@@ -29,7 +29,12 @@ def costs(version: str) -> list[str]:
         " for Ark's mux",
     ]
     if version < "20240117":
-        refused = "DNS NS, SOA and TXT queries, " if version <= "20211212" else ""
+        # The lab's stand-ins (mux.standin) perform those DNS queries for such VPs.
+        refused = (
+            "DNS NS, SOA and TXT queries (the lab's stand-ins perform them), "
+            if version <= "20211212"
+            else ""
+        )
         lines.append(
             f"scamper {version} refuses {refused}http, udpprobe, owamp and the newer options"
             " (scamperlab check SCRIPT says what a script needs)"

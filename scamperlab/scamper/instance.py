@@ -237,7 +237,10 @@ class Session:
         kind, task, line = self.awaiting.popleft() if self.awaiting else ("cmd", None, "")
         message = f"got err from {self.name}" + (f": {event.reason}" if event.reason else "")
         needed = needed_release(line) if kind == "cmd" else None
-        if needed is not None:
+        # A refusal that already names a release (scamperlab's mux knows the VP's
+        # release and what it translated) is the truth: guessing from the line
+        # would blame options the mux made fit.
+        if needed is not None and not _names_a_release(event.reason):
             message += f" ({needed})"
         error = ScamperInstError(message, self.inst)
         if kind == "cmd" and task is not None:
@@ -342,6 +345,10 @@ class Session:
 
 # ---------------------------------------------------------------------------
 # the public instance
+
+
+def _names_a_release(reason: str | None) -> bool:
+    return reason is not None and ("needs scamper" in reason or "needs a scamper" in reason)
 
 
 class ScamperInst(NoInit):

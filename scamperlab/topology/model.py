@@ -184,6 +184,10 @@ class Controller(_Strict):
 
 class Defaults(_Strict):
     rate: int = Field(default=100, ge=1, le=100000, description="scamper -p for every VP")
+    standins: bool = Field(
+        default=True,
+        description="let the lab perform what the VPs' scamper lacks (docs/standins.md)",
+    )
 
 
 class Topology(_Strict):

@@ -28,7 +28,7 @@ TINY = Path(__file__).parent / "topologies" / "tiny.yaml"
 def scamper_has(feature: str) -> bool:
     """Whether the installed scamper has ``feature``, named as in scamperlab's
     table of releases (``scamperlab.scamper.versions.FEATURES``)."""
-    release = next(r for name, _pattern, r in FEATURES if name == feature)
+    release = next(f.release for f in FEATURES if f.name == feature)
     version = find_scamper(None).version[:8]
     return not version.isdigit() or int(version) >= release
 

@@ -121,7 +121,7 @@ _NEEDS = {
 
 @pytest.mark.parametrize("measurement", sorted(_NEEDS))
 def test_measurements_the_installed_scamper_lacks(lab: Lab, measurement: str) -> None:  # noqa: F811
-    release = next(r for feature, _, r in FEATURES if feature == _NEEDS[measurement])
+    release = next(f.release for f in FEATURES if f.name == _NEEDS[measurement])
     assert lab.install is not None
     installed = lab.install.version
     if int(installed[:8]) < release:

@@ -116,6 +116,23 @@ def test_status_piped_is_neither_wrapped_nor_truncated(tmp_path: Path) -> None:
     assert "STALE: owner died; run scamperlab down wide" in done.stdout
 
 
+def test_status_says_what_stand_ins_perform_or_that_they_are_off(tmp_path: Path) -> None:
+    from scamperlab.lab.standins import standins_info
+
+    env = {"SCAMPERLAB_STATE_DIR": str(tmp_path)}
+    for name, enabled, said in (
+        ("on", True, "stand-ins: every VP's scamper 20211212 lacks these"),
+        ("off", False, "stand-ins off: commands needing these are refused"),
+    ):
+        state = fake_lab(tmp_path, name)
+        state["standins"] = standins_info("20211212", enabled, True)
+        (tmp_path / name / "state.json").write_text(json.dumps(state))
+        done = cli("status", name, env=env)
+        assert done.returncode == 0, done.stderr
+        line = next(x for x in done.stdout.splitlines() if "stand-ins" in x)
+        assert line.startswith(said) and "host -t NS (DNS NS queries)" in line, line
+
+
 def test_status_in_a_narrow_terminal_folds_cells_to_fit(tmp_path: Path) -> None:
     state = fake_lab(tmp_path, "narrow", vps=1)
     primary, secondary = pty.openpty()

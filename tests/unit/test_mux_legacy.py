@@ -126,3 +126,20 @@ def test_plain_data_finds_its_task_like_a_result_object() -> None:
     assert find(HostData(dst=ns, qtype=1, qname="www.example.")) is None
     assert find(PingData(dst=ScamperAddr("192.0.2.9"))) == "t2"
     assert find(PingData(userid=10, dst=ScamperAddr("198.51.100.1"))) == "t2"
+
+
+def test_a_feature_the_release_lacks_is_refused_naming_it_not_the_duration() -> None:
+    """``do_dns(zone, qtype='NS', wait_timeout=1)``: the mux makes ``-W 1.0s`` fit
+    20211212, so the refusal names NS, and the release that has it."""
+    to_vp, to_client = LegacyChannel().from_client(b"host -t NS -W 1.0s lab.example\n")
+    assert to_vp == b""
+    assert to_client == (
+        b"ERR command not accepted: host -t NS (DNS NS queries) needs a scamper newer than"
+        b" 20211212 (20240117 has it) (this VP runs 20211212)\n"
+    )
+
+
+def test_the_same_duration_with_a_query_type_the_release_has_reaches_scamper() -> None:
+    to_vp, to_client = LegacyChannel().from_client(b"host -t A -W 1.0s lab.example\n")
+    assert to_client == b""
+    assert to_vp.startswith(b"host -U ") and to_vp.endswith(b" -t A -W 1 lab.example\n")

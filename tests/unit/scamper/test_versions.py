@@ -9,7 +9,9 @@ message names the release.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,36 +49,40 @@ def test_old_commands_need_nothing_special(line: str) -> None:
     assert needed_release(line) is None
 
 
+@contextlib.contextmanager
+def _err_server(reply: str = "ERR command not accepted") -> Iterator[str]:
+    """A control socket that attaches, then answers ``reply`` to every command."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "ctl.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+
+        def serve() -> None:
+            conn, _ = srv.accept()
+            with conn:
+                buf = b""
+                while data := conn.recv(4096):
+                    buf += data
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        if line.startswith(b"attach"):
+                            conn.sendall(b"OK\nMORE\n")
+                        else:
+                            conn.sendall(reply.encode() + b"\n")
+
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            yield path
+        finally:
+            srv.close()
+
+
 @pytest.fixture
-def rejecting_scamper(tmp_path: Path) -> Iterator[str]:
-    """A control socket that attaches, then answers ERR to every command."""
-    path = str(tmp_path / "ctl.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        conn, _ = srv.accept()
-        with conn:
-            buf = b""
-            while not stop.is_set():
-                data = conn.recv(4096)
-                if not data:
-                    return
-                buf += data
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if line.startswith(b"attach"):
-                        conn.sendall(b"OK\nMORE\n")
-                    else:
-                        conn.sendall(b"ERR command not accepted\n")
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield path
-    stop.set()
-    srv.close()
+def rejecting_scamper() -> Iterator[str]:
+    """Debian's 20211212 answering a command it lacks: a bare ``ERR command not accepted``."""
+    with _err_server() as path:
+        yield path
 
 
 @pytest.mark.parametrize(
@@ -95,3 +101,26 @@ def test_rejected_command_raises_inst_error_naming_the_release(
     message = str(info.value)
     assert message.startswith("got err from ") and "command not accepted" in message
     assert f"needs scamper {release} or newer" in message
+
+
+def test_every_missing_feature_is_named_not_only_the_newest() -> None:
+    """Straight to a 20211212 scamper both the NS query and the duration's unit are new."""
+    needed = needed_release("host -t NS -W 1.0s lab.example")
+    assert needed is not None
+    assert "host -t NS (DNS NS queries) needs a scamper newer than 20211212" in needed
+    assert "durations with a unit (e.g. 2.0s) needs scamper 20240117 or newer" in needed
+
+
+def test_a_refusal_that_names_a_release_is_not_second_guessed() -> None:
+    """The mux's refusal names the feature; the client adds no guess about durations."""
+    path_reason = (
+        "host -t NS (DNS NS queries) needs a scamper newer than 20211212 (20240117 has it)"
+    )
+    with (
+        _err_server(f"ERR command not accepted: {path_reason}") as path,
+        ScamperCtrl(unix=path) as ctrl,
+        pytest.raises(ScamperInstError) as info,
+    ):
+        ctrl.do_dns("lab.example", qtype="NS", wait_timeout=1, sync=True)
+    assert str(info.value).endswith(path_reason)
+    assert "duration" not in str(info.value)

@@ -16,7 +16,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from .golden import GOLDEN
 from .w2j import CHECKERS as BASE_CHECKERS
 from .w2j import Diffs
 from .w2j_more import check_dealias, check_tracelb, check_udpprobe
+from .wartsdump import wartsdump_block, wartsdump_hosts
 
 CHECKERS = {
     **BASE_CHECKERS,
@@ -133,72 +133,14 @@ def test_results_warts_matches_20260420_sc_warts2json(summary: list[str]) -> Non
 # -- 20211212 DNS results against sc_wartsdump ------------------------------------
 
 
-def _wartsdump_hosts(path: Path) -> list[list[str]]:
-    text = subprocess.run(
-        ["sc_wartsdump", str(path)], check=True, capture_output=True, text=True, timeout=60
-    ).stdout
-    blocks: list[list[str]] = []
-    current: list[str] | None = None
-    for line in text.split("\n"):
-        if line.startswith("host from"):
-            current = [line]
-            blocks.append(current)
-        elif not line:
-            current = None
-        elif current is not None:
-            current.append(line)
-    return blocks
-
-
-def _query_lines(h: ScamperHost) -> list[str]:
-    out = []
-    for i, q in enumerate(h._d.queries):
-        assert h._d.start is not None and q.tx is not None
-        tx = (q.tx[0] - h._d.start[0]) * 1_000_000 + q.tx[1] - h._d.start[1]
-        rx = q.rx or (0, 0)
-        rtt = (rx[0] - q.tx[0]) * 1_000_000 + rx[1] - q.tx[1]
-        sec, usec = divmod(rtt, 1_000_000)  # sc_wartsdump borrows like this
-        rtt_s = f"{sec}.{usec:06d}"
-        out.append(
-            f" query: {i}, id: {q.id}, tx: {tx // 1_000_000}.{tx % 1_000_000:06d}, "
-            f"rtt: {rtt_s}, an: {q.ancount}, ns: {q.nscount}, ar: {q.arcount}"
-        )
-        from scamperlab.scamper.results.host import ScamperHostRR
-
-        for sect in ("an", "ns", "ar"):
-            for rr in getattr(q, sect):
-                text = str(ScamperHostRR._create(rr))
-                if rr.rtype == 6:  # sc_wartsdump 20211212 prints no SOA data
-                    text = " ".join(text.split(" ")[:4])
-                out.append(f"  {sect}: {text}")
-    return out
-
-
 @pytest.mark.skipif(not shutil.which("sc_wartsdump"), reason="sc_wartsdump not installed")
 def test_20211212_hosts_match_sc_wartsdump(summary: list[str]) -> None:
     path = FIXTURES / "host-20211212.warts"
     hosts = [o for o in _decode(path) if isinstance(o, ScamperHost)]
-    blocks = _wartsdump_hosts(path)
+    blocks = wartsdump_hosts(path)
     assert len(blocks) == len(hosts)
     for block, h in zip(blocks, hosts, strict=True):
-        start = h.start
-        expected = [
-            f"host from {h.src} to {h.dst}",
-            f" list id: {h.list.id if h.list else 0}, name: {h.list.name if h.list else ''}",
-            f" cycle id: {h.cycle.id if h.cycle else 0}",
-            f" user-id: {h.userid}",
-            f" start: {time.ctime(start.timestamp())} {start.microsecond}",
-        ]
-        if h._d.flags:
-            expected.append(" flags: norecurse")
-        expected += [
-            f" wait: {h.wait_timeout.seconds * 1000}ms, retries: {h._d.retries}",
-            f" stop: {h.stop_reason_str}",
-            f" qname: {h.qname}, qclass: {h.qclass}, qtype: {h.qtype}",
-            f" qcount: {len(h._d.queries)}",
-        ]
-        expected += _query_lines(h)
-        assert block == expected
+        assert block == wartsdump_block(h)
     summary.append(f"host-20211212: {len(hosts)} DNS results agree with sc_wartsdump")
 
 

@@ -1,0 +1,87 @@
+"""A VP as stand-ins see it: its namespace, addresses, resolver and probing rate.
+
+The lab describes each VP once (:class:`StandinVp`); every channel to that
+VP shares it, so its :class:`Pacer` spaces the stand-in packets of all the
+VP's users at the VP's ``-p`` rate, as scamper spaces its own probes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Pacer", "StandinRefused", "StandinVp", "StandinVps"]
+
+
+class StandinRefused(ValueError):
+    """A command a stand-in cannot perform: its text is the ``ERR``'s reason."""
+
+
+@dataclass
+class Pacer:
+    """Packets leave at most ``rate`` a second, evenly spaced; a burst waits its turn."""
+
+    rate: float
+    _next: float = 0.0
+
+    async def take(self, packets: int = 1) -> None:
+        now = time.monotonic()
+        at = max(now, self._next)
+        self._next = at + packets / self.rate
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+@dataclass
+class StandinVp:
+    name: str
+    #: a process in the VP's network namespace (its holder): what sockets are made in
+    netns_pid: int
+    ipv4: str | None
+    ipv6: str | None
+    rate: int  # packets per second, the VP's scamper -p
+    #: the VP's own resolv.conf, where its default nameserver is (scamper reads it too)
+    resolv_conf: Path | None = None
+    pacer: Pacer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacer = Pacer(float(max(self.rate, 1)))
+
+    def source_for(self, family: int) -> str:
+        src = self.ipv6 if family == socket.AF_INET6 else self.ipv4
+        if src is None:
+            kind = "IPv6" if family == socket.AF_INET6 else "IPv4"
+            raise StandinRefused(f"VP {self.name} has no {kind} address")
+        return src
+
+    def resolver(self) -> str | None:
+        """The first nameserver of the VP's resolv.conf, as scamper takes it."""
+        if self.resolv_conf is None:
+            return None
+        try:
+            text = self.resolv_conf.read_text()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            words = line.split()
+            if len(words) >= 2 and words[0] == "nameserver":
+                return words[1]
+        return None
+
+
+class StandinVps:
+    """The VPs stand-ins may act for, by name, made on first use by ``describe``
+    (the lab's: it knows namespaces, addresses and rates) and then kept."""
+
+    def __init__(self, describe: Callable[[str], StandinVp | None]) -> None:
+        self._describe = describe
+        self._vps: dict[str, StandinVp | None] = {}
+
+    def get(self, name: str) -> StandinVp | None:
+        if name not in self._vps:
+            self._vps[name] = self._describe(name)
+        return self._vps[name]
