@@ -32,9 +32,10 @@ from scamperlab.wire.recording import read_recording
 from tests.integration.conftest import ARK_MINI, ROOT
 from tests.integration.test_examples import FAR, WWW
 
-#: (script, target): the shortest-ping pattern (issue all, collect with a timeout) and
-#: the event-driven one (work given as each VP asks for it; prints in arrival order)
-SCRIPTS = {"ping_all.py": WWW, "event_driven.py": FAR}
+#: (script, target): the shortest-ping pattern (issue all, collect with a timeout), the
+#: event-driven one (work given as each VP asks for it; prints in arrival order) and the
+#: seed's authns-delay (DNS NS, A/AAAA, then SOA per address: the lab's stand-ins on 20211212)
+SCRIPTS = {"ping_all.py": WWW, "event_driven.py": FAR, "authns_delay.py": "lab.example"}
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 #: The system's python3, which nobody may run (root's PATH may lead to root's own), for the
 #: recording and the replay alike; ``import scamper`` works in it only through scamperlab.
