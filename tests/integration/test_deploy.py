@@ -42,6 +42,7 @@ CASES = [
     ("demo_mux.py", [WWW], False),
     ("survey.py", [WWW, FAR], False),
     ("nameservers.py", ["lab.example"], True),
+    ("authns_delay.py", ["lab.example"], True),
     ("http_fetch.py", [WWW, "http://www.lab.example/"], True),
     ("udp_probe.py", [FAR, "7"], False),
 ]
