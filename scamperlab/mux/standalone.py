@@ -6,8 +6,9 @@ systemd) there is no lab: this entry point serves the same mux from nothing
 but sc_remoted's per-VP socket directory and its ``-m`` metadata file, so a
 controller provisioned by ``playbooks/`` offers what Ark users expect.
 
-It imports only the standard library and scamperlab's own stdlib-only
-modules, so it can run from a zip of the package (``bundle``) with the
+It imports only the standard library, scamperlab's own modules and
+dnspython (pure Python, for the DNS stand-ins), so it can run from a zip of
+those packages (``bundle``) with the
 distribution's ``python3``; no pip, no virtualenv, nothing fetched on the
 controller.
 
@@ -183,18 +184,20 @@ def bundle(output: Path) -> bool:
     so provisioning copies it again only when the code really changed.
     Returns whether ``output`` was (re)written.
     """
-    package = Path(__file__).resolve().parents[1]
+    import dns  # dnspython, pure Python: the mux's DNS stand-ins (mux.standin) import it
+
+    packages = [Path(__file__).resolve().parents[1], Path(dns.__file__).resolve().parent]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         files = sorted(
-            p
+            (package.name, p.relative_to(package))
+            for package in packages
             for p in package.rglob("*")
             if p.is_file() and (p.suffix == ".py" or p.name == "py.typed")
         )
-        for path in files:
-            info = zipfile.ZipInfo(
-                str(Path("scamperlab") / path.relative_to(package)), (1980, 1, 1, 0, 0, 0)
-            )
+        for name, relative in files:
+            path = next(p for p in packages if p.name == name) / relative
+            info = zipfile.ZipInfo(str(Path(name) / relative), (1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())
