@@ -341,3 +341,18 @@ def socket_in(pid: int, family: int, kind: int) -> socket.socket:
     if errors or not made:
         raise OSError("; ".join(errors) or f"no socket made in the namespace of {pid}")
     return made[0]
+
+
+def default_ca_file() -> str | None:
+    """The CA file OpenSSL's default verify paths name (what ``scamper``, ``curl`` and
+    Python's ``ssl`` trust by default), its links resolved here, on the host: the same
+    path names the file in a node's mount namespace, where the lab mounts its own
+    bundle over it (through ``/proc/<pid>/root`` an absolute link would be resolved
+    against the host's root, not the node's). None when there is no such file."""
+    import ssl
+
+    paths = ssl.get_default_verify_paths()
+    for name in (paths.openssl_cafile, paths.cafile):
+        if name and os.path.isfile(name):
+            return os.path.realpath(name)
+    return None

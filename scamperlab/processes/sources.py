@@ -29,14 +29,15 @@ def costs(version: str) -> list[str]:
         " for Ark's mux",
     ]
     if version < "20240117":
-        # The lab's stand-ins (mux.standin) perform those DNS queries for such VPs.
+        # The lab's stand-ins (mux.standin) perform those DNS queries and HTTP(S)
+        # fetches for such VPs.
         refused = (
-            "DNS NS, SOA and TXT queries (the lab's stand-ins perform them), "
+            "DNS NS, SOA and TXT queries and http (the lab's stand-ins perform them), "
             if version <= "20211212"
-            else ""
+            else "http, "
         )
         lines.append(
-            f"scamper {version} refuses {refused}http, udpprobe, owamp and the newer options"
+            f"scamper {version} refuses {refused}udpprobe, owamp and the newer options"
             " (scamperlab check SCRIPT says what a script needs)"
         )
     if version < "20230224":

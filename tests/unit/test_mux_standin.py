@@ -82,7 +82,8 @@ def test_the_dns_prober_covers_every_host_feature_20211212_lacks_but_mqtypes() -
     ):
         assert prober_for("host", lacking(line, "20211212")) is PROBERS["host"], line
     assert prober_for("host", lacking("host -O mqtypes=A,AAAA x", "20211212")) is None
-    assert prober_for("http", lacking("http -u http://x/ 192.0.2.1", "20211212")) is None
+    assert prober_for("http", lacking("http -u http://x/ 192.0.2.1", "20211212")) is PROBERS["http"]
+    assert prober_for("http", lacking("http -O grease -u https://x/ 192.0.2.1", "20211212")) is None
     assert offered("20211212")[0].startswith("DNS: ")
     assert "host -t NS" not in " ".join(offered("20260420"))
     assert offered("scamper-git") == []

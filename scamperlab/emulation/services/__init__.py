@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scamperlab.emulation.netns import default_ca_file
 from scamperlab.emulation.network import EmulatedNetwork
 from scamperlab.emulation.services import dns, http, udp
 from scamperlab.errors import LabStartError, MissingDependencyError
@@ -104,6 +105,8 @@ class LabServices:
         report("resolv.conf", 0, 0)
         self._mount_resolv_confs()
         self._plan_servers()
+        if self.ca is not None:
+            self._mount_trust(self.ca[0])
         total = len(self.servers)
         if not total:
             return
@@ -129,21 +132,49 @@ class LabServices:
                 find_program(program)
 
     def _mount_resolv_confs(self) -> None:
-        plan = self.net.plan
-        own_mnt = os.stat("/proc/self/ns/mnt").st_ino
         (self.directory / "resolv").mkdir(parents=True, exist_ok=True)
-        jobs: list[tuple[str, list[str]]] = []
-        for node, resolver in dns.resolver_of(plan).items():
+        mounts: list[tuple[str, Path, str]] = []
+        for node, resolver in dns.resolver_of(self.net.plan).items():
             path = self.resolv_conf_path(node)
             path.write_text(dns.resolv_conf(self.lab, node, resolver))
             path.chmod(0o644)
+            mounts.append((node, path, "/etc/resolv.conf"))
+        self._bind_mounts(mounts, "its own /etc/resolv.conf")
+
+    @property
+    def trust_bundle_path(self) -> Path:
+        """The CA bundle every node's OpenSSL reads: the host's bundle plus the lab CA."""
+        return self.directory / "trust" / "ca-certificates.crt"
+
+    def _mount_trust(self, ca_cert: Path) -> None:
+        """Each node's default CA file (OpenSSL's, resolved on the host: Debian's
+        ``/usr/lib/ssl/cert.pem`` is a link to ``/etc/ssl/certs/ca-certificates.crt``)
+        becomes, in that node only, the host's bundle with the lab CA appended."""
+        target = default_ca_file()
+        if target is None:
+            raise MissingDependencyError(
+                "the lab's HTTPS servers need a system CA bundle for its nodes to trust the"
+                " lab CA: install it with 'apt-get install ca-certificates' (ci/install.sh does)"
+            )
+        bundle = self.trust_bundle_path
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        text = Path(target).read_text(errors="replace")
+        lab_ca = ca_cert.read_text()
+        bundle.write_text(text + ("" if text.endswith("\n") or not text else "\n") + lab_ca)
+        bundle.chmod(0o644)
+        nodes = dns.resolver_of(self.net.plan)  # every VP and target
+        self._bind_mounts([(node, bundle, target) for node in nodes], "the lab CA to trust")
+
+    def _bind_mounts(self, mounts: list[tuple[str, Path, str]], what: str) -> None:
+        """Bind-mount each (node, file, over) in the node's private mount namespace."""
+        own_mnt = os.stat("/proc/self/ns/mnt").st_ino
+        jobs: list[tuple[str, list[str]]] = []
+        for node, path, over in mounts:
             pid = self.net.pid(node)
             if os.stat(f"/proc/{pid}/ns/mnt").st_ino == own_mnt:
-                # Never mount over the host's own resolv.conf.
+                # Never mount over the host's own files.
                 raise LabStartError(f"node {node} has no private mount namespace")
-            jobs.append(
-                (node, self.net.in_node(node, ["mount", "--bind", str(path), "/etc/resolv.conf"]))
-            )
+            jobs.append((node, self.net.in_node(node, ["mount", "--bind", str(path), over])))
         for start in range(0, len(jobs), _MOUNT_BATCH):
             batch = [
                 (node, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
@@ -153,8 +184,7 @@ class LabServices:
             for node, out, code in results:
                 if code != 0:
                     raise LabStartError(
-                        f"could not give {node} its own /etc/resolv.conf:"
-                        f" {out.decode(errors='replace').strip()}"
+                        f"could not give {node} {what}: {out.decode(errors='replace').strip()}"
                     )
 
     def _plan_servers(self) -> None:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from scamperlab.mux.standin.dns import host_for, run_host
+from scamperlab.mux.standin.http import http_for, run_http
 from scamperlab.mux.standin.vp import StandinVp
 from scamperlab.wire.releases import DURATIONS, FEATURES, Feature
-from scamperlab.wire.warts.records import T_HOST
+from scamperlab.wire.warts.records import T_HOST, T_HTTP
 
 __all__ = ["PROBERS", "Prober", "offered", "prober_for"]
 
@@ -41,6 +42,10 @@ def _host_features() -> frozenset[str]:
 
 PROBERS: dict[str, Prober] = {
     "host": Prober("host", "DNS", _host_features(), T_HOST, host_for, run_host),
+    # HTTP and HTTPS; not ECH (-O grease, -O ecl=: Python's ssl has no ECH)
+    "http": Prober(
+        "http", "HTTP and HTTPS", frozenset({"http", DURATIONS}), T_HTTP, http_for, run_http
+    ),
 }
 
 
