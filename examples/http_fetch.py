@@ -1,11 +1,14 @@
 """Fetch a URL from the mux's first VP and print the status and the response headers.
 
 scamperlab run topologies/ark-mini.yaml -- python3 examples/http_fetch.py {mux} \
-    203.0.113.80 http://www.lab.example/
+    203.0.113.80 https://www.lab.example/
 
-The VP's scamper must know the ``http`` command (scamper 20240117 or newer):
-with an older one, as Debian's 20211212, the command is rejected and this
-script says so and exits with status 2.
+HTTPS validates as on the Internet: every VP of the lab trusts the lab's CA.
+scamper has the ``http`` command since 20240117; on an older one, as Debian's
+20211212, the lab fetches in the VP's stead (a stand-in, from the VP's
+namespace and address) and the result is the same. Should the fetch be
+refused all the same (stand-ins turned off), this script says so and exits
+with status 2.
 """
 
 import sys

@@ -11,7 +11,7 @@ a task id, so CAIDA's module and scamperlab's decode it alike.
 
 ``vp`` (the VP as stand-ins see it, and the pacing of its packets),
 ``probers`` (which command and features each prober covers), ``dns`` (the
-DNS prober), ``channel`` (a channel's stand-in tasks and their results).
+DNS prober), ``http`` (HTTP and HTTPS), ``channel`` (a channel's stand-in tasks and their results).
 
 May import what ``scamperlab.mux`` may: ``processes`` and below.
 """

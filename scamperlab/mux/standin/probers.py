@@ -2,10 +2,10 @@
 
 One :class:`Prober` per scamper command word. A prober parses a command
 line (refusing what it cannot do, with scamper's reasons) and runs it from
-a VP, returning the warts record type and data of its result. Adding HTTP
-or UDP probes is one module like :mod:`.dns` and one entry in
-:data:`PROBERS`, naming the features of :mod:`scamperlab.wire.releases`
-it covers.
+a VP, returning the warts record type and data of its result. Adding a
+prober (UDP probes) is one module like :mod:`.dns` or :mod:`.http` and one
+entry in :data:`PROBERS`, naming the features of
+:mod:`scamperlab.wire.releases` it covers.
 """
 
 from __future__ import annotations
