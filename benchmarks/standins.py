@@ -1,8 +1,9 @@
-"""What a DNS stand-in costs, next to scamper's own DNS and ping through the same mux.
+"""What DNS and HTTP stand-ins cost, next to scamper's own DNS and ping through the same mux.
 
     sudo .venv/bin/python -m benchmarks.standins [--runs 200] [--burst 150] [--no-doc]
 
-One VP, one router, one target running NSD for ``lab.example``, no link
+One VP, one router, one target running NSD for ``lab.example`` and nginx
+(HTTP and HTTPS, its certificate from the lab CA the VP trusts), no link
 delay, the VP's rate at 10,000 packets a second (so that pacing is not what
 is measured). Through one ``ScamperCtrl(mux=...)``, alternating, each run
 is one synchronous call:
@@ -10,11 +11,16 @@ is one synchronous call:
 - ``ping``: scamper's ``ping -c 1 -o 1`` of the target (done at its reply);
 - ``dns A (scamper)``: scamper 20211212's own ``host -t A -s <target>``;
 - ``dns SOA (stand-in)``: ``host -t SOA -s <target>``, which 20211212 lacks,
-  performed by the lab's stand-in from the VP's namespace.
+  performed by the lab's stand-in from the VP's namespace;
+- ``http (stand-in)``, ``https (stand-in)``: ``do_http`` of
+  ``http(s)://www.lab.example/`` (20211212 has no ``http``), the HTTPS one
+  validated against the lab CA, each a new connection.
 
 Latency is the call's time, and overhead that time less the RTT the result
 itself reports (what the measurement spent on the wire): what the path from
-the script to the packet and back adds. Throughput is ``--burst`` calls of
+the script to the packet and back adds (for HTTP the RTT is the TCP
+handshake's: the fetch itself spends a few RTTs, and TLS its crypto, which
+this counts as overhead). Throughput is ``--burst`` calls of
 one kind issued at once and collected, results per second. Ratios are to
 scamper's own ping of the same run.
 """
@@ -51,9 +57,11 @@ targets:
     uplink: {{router: r1}}
     services:
       - {{kind: dns-authoritative, hostname: ns1.lab.example., zones: [lab.example.]}}
+      - {{kind: http}}
+      - {{kind: https}}
 zones:
   - name: lab.example.
-    records: ["www A 192.0.2.80"]
+    records: ["www A {TARGET}"]
 """
 START, END = markers("standins")
 # NSD limits its answers to 200 a second per client /24 (its default rrl-ratelimit),
@@ -72,11 +80,24 @@ def _kinds(ctrl: ScamperCtrl) -> dict[str, Callable[..., Any]]:
         "dns SOA (stand-in)": lambda i, **kw: ctrl.do_dns(
             f"n{i}.lab.example", qtype="SOA", server=TARGET, **kw
         ),
+        "http (stand-in)": lambda i, **kw: ctrl.do_http(TARGET, "http://www.lab.example/", **kw),
+        "https (stand-in)": lambda i, **kw: ctrl.do_http(TARGET, "https://www.lab.example/", **kw),
     }
 
 
+def _check(name: str, result: Any) -> None:
+    """A fetch that is not a 200 is not what is measured."""
+    if name.startswith("http") and result.status_code != 200:
+        raise RuntimeError(f"{name}: {result.stop_reason_str}, status {result.status_code}")
+
+
 def _wire_ms(result: Any) -> float:
-    rtt = result.min_rtt if hasattr(result, "min_rtt") else result.rtt
+    if hasattr(result, "hsrtt"):  # an http result: its TCP handshake
+        rtt = result.hsrtt
+    elif hasattr(result, "min_rtt"):
+        rtt = result.min_rtt
+    else:
+        rtt = result.rtt
     return float(rtt.total_seconds() * 1000) if rtt is not None else 0.0
 
 
@@ -97,6 +118,7 @@ def measure(runs: int, burst: int, state_dir: str | None = None) -> dict[str, An
                         start = time.perf_counter()
                         result = call(i, inst=inst, sync=True)
                         took = (time.perf_counter() - start) * 1000
+                        _check(name, result)
                         if i >= 10:  # warm-up
                             calls[name].append(took)
                             overheads[name].append(took - _wire_ms(result))
@@ -108,6 +130,8 @@ def measure(runs: int, burst: int, state_dir: str | None = None) -> dict[str, An
                         call(i, inst=inst)
                     got = list(ctrl.responses(timeout=timedelta(seconds=120)))
                     rates[name] = len(got) / (time.perf_counter() - start)
+                    for result in got:
+                        _check(name, result)
                     if len(got) != burst:
                         raise RuntimeError(f"{name}: {len(got)} of {burst} results")
                 inst.done()
@@ -150,7 +174,9 @@ def markdown(data: dict[str, Any], runs: int, burst: int) -> str:
         " the reply (the per-VP socket shows the same in the mux overhead above): its own"
         " pace, not the mux's. A stand-in reports within a few milliseconds of the reply;"
         " in bursts it is slower than scamper, as each query makes its socket in the VP's"
-        " namespace from a thread of its own.",
+        " namespace from a thread of its own. An HTTP stand-in's fetch is a TCP connection,"
+        " a request and the server's close; HTTPS adds a TLS handshake, validated against"
+        " the lab CA (its context made once per VP).",
         "",
         END,
     ]
@@ -170,7 +196,7 @@ def main() -> None:
     section = markdown(data, args.runs, args.burst)
     print(section)
     if not args.no_doc:
-        write_section("standins", "DNS stand-ins beside scamper", section)
+        write_section("standins", "DNS and HTTP stand-ins beside scamper", section)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ reported as scamper reports it (stop reason ``insecure``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import subprocess
@@ -126,33 +127,54 @@ def test_headers_are_sent_as_scamper_sends_them(ark: Lab) -> None:
     assert '"lab-test/1"' in log
 
 
-def test_limit_time_ends_a_fetch_the_server_never_answers(ark: Lab) -> None:
-    """A listener in far.example that accepts and then says nothing: ``limit_time=2``
-    ends the fetch after 2 s, timed out, with the request on record."""
+@contextlib.contextmanager
+def _mute_server(lab: Lab, port: int) -> Iterator[str]:
+    """A listener in far.example that accepts and then says nothing; its URL."""
     listener = (
         "import socket, time\n"
-        f"s = socket.create_server(('{FAR}', 8080))\n"
+        f"s = socket.create_server(('{FAR}', {port}))\n"
         "print('up', flush=True)\n"
         "c = s.accept()\n"
-        "time.sleep(30)\n"
+        "time.sleep(60)\n"
     )
     server = subprocess.Popen(
-        ark.net.in_node("far.example", ["python3", "-c", listener]),
+        lab.net.in_node("far.example", ["python3", "-c", listener]),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         assert server.stdout is not None and server.stdout.readline() == b"up\n"
-        start = time.monotonic()
-        http = _fetch(ark, "fra-de.example", FAR, f"http://{FAR}:8080/", limit_time=2)
-        elapsed = time.monotonic() - start
+        yield f"http://{FAR}:{port}/"
     finally:
         server.kill()
         server.wait(10)
+
+
+def test_limit_time_ends_a_fetch_the_server_never_answers(ark: Lab) -> None:
+    """``limit_time=2`` ends the fetch after 2 s, timed out, with the request on record."""
+    with _mute_server(ark, 8080) as url:
+        start = time.monotonic()
+        http = _fetch(ark, "fra-de.example", FAR, url, limit_time=2)
+        elapsed = time.monotonic() - start
     assert http.stop_reason_str == "timeout" and http.maxtime == timedelta(seconds=2)
     assert http.status_code is None and [(b.dir_str, b.type_str) for b in http.bufs()] == [
         ("tx", "hdr")
     ]
     assert 2.0 <= elapsed < 8.0, elapsed
+
+
+def test_a_halted_fetch_still_reports_halted(ark: Lab) -> None:
+    with _mute_server(ark, 8081) as url, ScamperCtrl(mux=str(ark.mux_path)) as ctrl:
+        inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == "fra-de.example"])[0]
+        start = time.monotonic()
+        task = ctrl.do_http(FAR, url, limit_time=10, inst=inst)
+        time.sleep(0.5)
+        task.halt()
+        results = list(ctrl.responses(timeout=timedelta(seconds=20)))
+        elapsed = time.monotonic() - start
+        assert not list(ctrl.exceptions())
+        inst.done()
+    assert len(results) == 1 and results[0].stop_reason_str == "halted", results
+    assert elapsed < 6.0, elapsed  # well before its 10 s limit
 
 
 def test_no_server_is_noconn(ark: Lab) -> None:
