@@ -201,6 +201,12 @@ def test_the_handshake_rtt_is_a_pings_across_delayed_links(ark: Lab) -> None:
     assert (rx.timestamp - tx.timestamp).total_seconds() * 1000 >= expected * 0.97 - 0.05
 
 
+def test_status_and_the_events_say_http_comes_from_a_stand_in(ark: Lab) -> None:
+    info = ark.state.info["standins"]
+    assert info["enabled"] is True and "HTTP and HTTPS: http" in info["gives"]
+    assert any(e.kind == "standins" and "HTTP and HTTPS: http" in e.message for e in ark.events)
+
+
 # -- trust --------------------------------------------------------------------------------
 
 

@@ -145,3 +145,11 @@ def test_a_stand_in_record_has_the_fields_of_the_real_ones() -> None:
         assert [(b.dir, b.type, b.tv, b.data) for b in back.bufs] == [
             (b.dir, b.type, b.tv, b.data) for b in g.bufs
         ]
+
+
+def test_status_and_doctor_list_http_among_the_stand_ins() -> None:
+    """``offered`` is what ``up``, ``status``, the events and ``doctor`` print."""
+    from scamperlab.mux.standin.probers import offered
+
+    assert "HTTP and HTTPS: http" in offered("20211212")
+    assert not any(line.startswith("HTTP") for line in offered("20240117"))
