@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from scamperlab.emulation.netns import default_ca_file
 from scamperlab.errors import LabStartError
 from scamperlab.lab import Lab
 from scamperlab.lab.state import process_starttime
@@ -161,8 +162,14 @@ def test_http_and_https_answer_with_the_lab_ca(dns_lab: Lab) -> None:
         vp, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://www.lab.example/x"]
     )
     assert missing.stdout == "404"
-    untrusted = dns_lab.run_in(vp, ["curl", "-sS", "https://www.lab.example/"])
-    assert untrusted.returncode != 0 and "certificate" in untrusted.stderr.lower()
+    # Every node trusts the lab CA by default (its own mount namespace's CA bundle), the
+    # host does not: its bundle is untouched.
+    trusted = dns_lab.run_in(vp, ["curl", "-sS", "https://www.lab.example/"])
+    assert trusted.stdout == "hello over TLS from web-eu\n", trusted.stderr
+    host_bundle = default_ca_file()
+    assert host_bundle is not None
+    assert ca.read_text().strip() not in Path(host_bundle).read_text()
+    assert ca.read_text().strip() in dns_lab.services.trust_bundle_path.read_text()
 
 
 UDP_CLIENT = """

@@ -8,9 +8,10 @@ and stopping it cannot orphan a worker that would keep a namespace alive.
 
 Each lab makes its own CA with ``openssl`` under its state directory and
 signs one certificate per HTTPS target, naming every DNS name whose A or
-AAAA record points at the target plus its addresses. Clients trust the lab
-by pointing at ``<state>/ca/ca.pem`` (``curl --cacert``); the CA and its key
-disappear with the lab.
+AAAA record points at the target plus its addresses. Every node of the lab
+trusts the CA by default (``LabServices`` mounts a bundle with it over the
+node's OpenSSL CA file); clients outside point at ``<state>/ca/ca.pem``
+(``curl --cacert``). The CA and its key disappear with the lab.
 """
 
 from __future__ import annotations
