@@ -107,6 +107,18 @@ def deploy(
     )
 
 
+def deploy_in_background(state_dir: Path, *args: str) -> subprocess.Popen[str]:
+    """A deploy to interrupt: its output read as it comes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "scamperlab.cli", "deploy", *args],
+        env=_env(state_dir),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def normalized(text: str, picks_vp: bool) -> list[str]:
     """The output's structure: numbers masked, lines sorted (VPs answer in any order)."""
     lines = []
@@ -447,14 +459,7 @@ def test_ctrl_c_leaves_no_remote_process(ssh_lab: Lab, state_dir: Path, tmp_path
         "while True:\n    print('tick', flush=True)\n    time.sleep(0.1)\n"
     )
     baseline = len(_controller_processes(ssh_lab))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scamperlab.cli", "deploy", "--lab", "depl", str(script)],
-        env=_env(state_dir),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = deploy_in_background(state_dir, "--lab", "depl", str(script))
     assert proc.stdout is not None
     assert proc.stdout.readline() == "tick\n"
     assert any("forever.py" in p for p in _controller_processes(ssh_lab))
@@ -531,14 +536,8 @@ def test_ctrl_c_during_a_recorded_deploy_keeps_the_recording(
         "while True:\n    time.sleep(0.1)\n"
     )
     rec = tmp_path / "interrupted.rec"
-    argv = ["deploy", "--lab", "depl", "--record", str(rec), str(script), "{mux}"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scamperlab.cli", *argv],
-        env=_env(state_dir),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = deploy_in_background(
+        state_dir, "--lab", "depl", "--record", str(rec), str(script), "{mux}"
     )
     assert proc.stdout is not None and proc.stderr is not None
     if not proc.stdout.readline().strip():
