@@ -197,3 +197,10 @@ def test_an_audit_counts_every_stand_in_packet_and_a_burst_keeps_the_vp_rate(
     assert counted["udp"].packets == udp_sent, (counted, udp_sent)
     assert counted["dns"].packets == dns_sent, (counted, dns_sent)
     assert report.ok, report.violations
+
+
+def test_status_and_the_events_say_the_lab_performs_udp_probes(ark: Lab) -> None:
+    info = ark.state.info["standins"]
+    assert info["enabled"] is True
+    assert any(line.startswith("UDP probe: udpprobe") for line in info["gives"]), info
+    assert any(e.kind == "standins" and "UDP probe: udpprobe" in e.message for e in ark.events)
