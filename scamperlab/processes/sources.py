@@ -30,7 +30,9 @@ def costs(version: str) -> list[str]:
     ]
     if version < "20240117":
         # The lab's stand-ins (mux.standin) perform those DNS queries and UDP probes.
-        standin = "DNS NS, SOA and TXT queries and udpprobe" if version <= "20211212" else "udpprobe"
+        standin = (
+            "DNS NS, SOA and TXT queries and udpprobe" if version <= "20211212" else "udpprobe"
+        )
         refused = f"{standin} (the lab's stand-ins perform them), "
         lines.append(
             f"scamper {version} refuses {refused}http, owamp and the newer options"
