@@ -140,6 +140,21 @@ def test_no_reply_is_no_reply_block(ark: Lab) -> None:
     assert list(r.replies()) == []
 
 
+def test_a_halted_udp_probe_still_reports_halted(ark: Lab) -> None:
+    with ScamperCtrl(mux=str(ark.mux_path)) as ctrl:
+        inst = _vp_inst(ctrl, "lhr-gb.example")
+        start = time.monotonic()
+        task = ctrl.do_udpprobe(SILENT, PORT, b"halt", attempts=5, inst=inst)
+        task.halt()
+        results = list(ctrl.responses(timeout=timedelta(seconds=20)))
+        elapsed = time.monotonic() - start
+        assert not list(ctrl.exceptions())
+        inst.done()
+    assert len(results) == 1 and results[0].stop_reason_str == "halted", results
+    assert results[0].probe_sent < 5
+    assert elapsed < 4.0, elapsed  # five probes would take 4 s, and 2 s more of waiting
+
+
 def test_a_stand_in_rtt_is_a_pings_across_delayed_links(ark: Lab) -> None:
     """To far.example from syd-au (long delayed links), against scamper's own ping."""
     vp = "syd-au.example"
@@ -190,7 +205,16 @@ def test_an_audit_counts_every_stand_in_packet_and_a_burst_keeps_the_vp_rate(
     udp_sent = sum(r.probe_sent for r in probes)
     dns_sent = sum(len(h._d.queries) for h in results if not isinstance(h, ScamperUdpprobe))
     assert all(len(list(r.replies())) == 1 for r in probes)
-    assert (count - 1) / rate <= elapsed, elapsed  # paced at the VP's -p rate
+    hosts = [h._d for h in results if not isinstance(h, ScamperUdpprobe)]
+    sent = sorted(
+        [tv[0] + tv[1] / 1e6 for r in probes for p in r._d.probes if (tv := p.tx)]
+        + [tv[0] + tv[1] / 1e6 for h in hosts for q in h.queries if (tv := q.tx)]
+    )
+    assert len(sent) == udp_sent + dns_sent == count
+    # paced at the VP's -p rate: the first packet to the last, by their transmit times
+    # (each probe's wait alone would make the whole take longer than that)
+    assert sent[-1] - sent[0] >= (count - 1) / rate * 0.99, (sent[-1] - sent[0], count, rate)
+    assert (count - 1) / rate <= elapsed, elapsed
     report = session.report
     assert report is not None
     counted = report.vps[vp].by_measurement

@@ -26,6 +26,7 @@ writes (those with a value; checked against the golden corpus).
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import ipaddress
 import socket
@@ -52,6 +53,10 @@ IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)
 IPV6_RECVPKTINFO: int = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO: int = getattr(socket, "IPV6_PKTINFO", 50)
 _SIOCGIFNAME = 0x8910
+# what a connected UDP socket reports of an ICMP error its probe met on the path
+_ICMP_ERRORS = frozenset(
+    {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EPROTO, errno.EMSGSIZE}
+)
 _ANCILLARY = (
     socket.CMSG_SPACE(16)  # struct timespec
     + socket.CMSG_SPACE(_IN6_PKTINFO.size)  # the larger of the two pktinfos
@@ -317,8 +322,10 @@ async def _collect(
         except BlockingIOError:
             await _readable(sock)
             continue
-        except OSError:  # an ICMP error for the probe (port unreachable): not a reply
-            continue
+        except OSError as exc:
+            if exc.errno in _ICMP_ERRORS:  # an ICMP error for the probe: not a reply
+                continue
+            return  # the socket is unusable: nothing more will come
         index = _ifindex(ancdata)
         ifname = ifnames.name(sock, index) if index is not None else None
         probe.replies.append(_reply(_rx_time(ancdata), data, ifname))
