@@ -264,8 +264,25 @@ def deferred_signals() -> Iterator[None]:
             signal.raise_signal(signum)
 
 
+def _not_lab_namespaces() -> set[int]:
+    """The network namespaces that are never a lab's: this process's and init's.
+
+    A node's holder that has not yet left its parent's namespace (interrupted
+    between fork and ``unshare``, or recorded by a lab that was killed right
+    then) is in the host's namespace; a sweep of "the lab's namespaces" that
+    took that one in would kill every process on the machine.
+    """
+    never = set()
+    for pid in ("self", "1"):
+        with contextlib.suppress(OSError):
+            never.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
+    return never
+
+
 def processes_in(namespaces: set[int]) -> list[int]:
-    """Live processes whose network namespace is one of ``namespaces`` (zombies have none)."""
+    """Live processes whose network namespace is one of ``namespaces`` (zombies have none),
+    never those of the host's namespace (:func:`_not_lab_namespaces`)."""
+    namespaces = namespaces - _not_lab_namespaces()
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -279,7 +296,8 @@ def processes_in(namespaces: set[int]) -> list[int]:
 
 @contextlib.contextmanager
 def pinned_namespaces(pids: Iterable[int]) -> Iterator[set[int]]:
-    """The network namespaces (inode numbers) of ``pids``, held open for the block.
+    """The network namespaces (inode numbers) of ``pids``, held open for the block;
+    never the host's (a holder still there is not a lab namespace yet).
 
     An open namespace file keeps that namespace, and so its inode number, from
     being freed and reused (by another lab starting meanwhile) while a sweep
@@ -293,13 +311,14 @@ def pinned_namespaces(pids: Iterable[int]) -> Iterator[set[int]]:
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, len(pids) + 64), hard))
     fds: list[int] = []
     found: set[int] = set()
+    never = _not_lab_namespaces()
     try:
         for pid in pids:
             with contextlib.suppress(OSError):
                 fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
                 fds.append(fd)
                 found.add(os.fstat(fd).st_ino)
-        yield found
+        yield found - never
     finally:
         for fd in fds:
             os.close(fd)
