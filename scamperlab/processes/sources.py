@@ -29,14 +29,13 @@ def costs(version: str) -> list[str]:
         " for Ark's mux",
     ]
     if version < "20240117":
-        # The lab's stand-ins (mux.standin) perform those DNS queries for such VPs.
-        refused = (
-            "DNS NS, SOA and TXT queries (the lab's stand-ins perform them), "
-            if version <= "20211212"
-            else ""
+        # The lab's stand-ins (mux.standin) perform those DNS queries and UDP probes.
+        standin = (
+            "DNS NS, SOA and TXT queries and udpprobe" if version <= "20211212" else "udpprobe"
         )
+        refused = f"{standin} (the lab's stand-ins perform them), "
         lines.append(
-            f"scamper {version} refuses {refused}http, udpprobe, owamp and the newer options"
+            f"scamper {version} refuses {refused}http, owamp and the newer options"
             " (scamperlab check SCRIPT says what a script needs)"
         )
     if version < "20230224":
