@@ -5,6 +5,9 @@ scamperlab run topologies/loadbalanced.yaml -- python3 examples/mda_trace.py {mu
 A Paris traceroute follows one flow, so it sees one path through a per-flow
 load balancer; MDA varies the flow identifier until it is confident it has
 seen every next hop, and reports the links between interfaces it found.
+MDA's guarantee is statistical (a branch is missed with probability
+1 - confidence); a fixed source port makes the flows, and so the paths
+they hash onto, the same in every run: a result that can be compared.
 Prints one "near -> far" line per link (with the number of hops when silent
 hops lie between), then a summary.
 """
@@ -18,7 +21,15 @@ def main() -> None:
     mux, target = sys.argv[1], sys.argv[2]
     ctrl = ScamperCtrl(mux=mux)
     inst = ctrl.add_vps(ctrl.vps()[0])[0]
-    trace = ctrl.do_tracelb(target, confidence=99, wait_probe=0.15, inst=inst, sync=True)
+    trace = ctrl.do_tracelb(
+        target,
+        confidence=99,
+        method="udp-dport",
+        sport=40000,
+        wait_probe=0.15,
+        inst=inst,
+        sync=True,
+    )
     links = set()
     for node in trace.nodes():
         for link in node.links():

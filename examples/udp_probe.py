@@ -2,9 +2,11 @@
 
 scamperlab run topologies/ark-mini.yaml -- python3 examples/udp_probe.py {mux} 192.0.2.7 7
 
-The VP's scamper must know the ``udpprobe`` command (scamper 20240117 or
-newer): with an older one, as Debian's 20211212, every VP rejects it and
-this script says so and exits with status 2.
+A VP whose scamper knows the ``udpprobe`` command (20240117 or newer) sends
+the probes itself; on an older one, as Debian's 20211212, the lab's stand-in
+sends them from the VP's namespace and address and answers with the same
+record (docs/standins.md). If every VP refuses (a lab with stand-ins off),
+the script says so and exits with status 2.
 """
 
 import sys

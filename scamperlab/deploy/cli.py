@@ -61,6 +61,12 @@ def add_deploy_parser(sub: Any) -> None:
     p.add_argument(
         "--remote-dir", help="run in this directory on the host (kept) instead of a temporary one"
     )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record what the script receives through the mux there, and fetch it to FILE"
+        " (for 'scamperlab replay')",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary remote directory")
     p.add_argument("--target-version", help="scamper module version to check against")
     p.add_argument("--no-check", action="store_true", help="skip the scamper API check")

@@ -131,6 +131,10 @@ def _deploy(args: argparse.Namespace) -> int:
     spec = resolve(host, config, port=args.port, identity=args.identity)
     uploads = files_to_upload(script, [Path(d) for d in args.data])
     mux: str = args.mux or ARK_MUX
+    if args.record is not None:
+        from scamperlab.deploy.recording import check_destination
+
+        check_destination(Path(args.record))
 
     # Which non-standard modules the script needs: the remote must have every one.
     report = check_script(script, args.target_version or latest_version())
@@ -221,9 +225,21 @@ def _run_there(
     sftp = client.open_sftp()
     try:
         upload(sftp, info.dir, uploads)
+        if args.record is None:
+            argv = [script.name, *(a.replace("{mux}", mux) for a in args.args)]
+        else:
+            from scamperlab.deploy import recording
+
+            recording.install_recorder(sftp, info)
+            argv = recording.recorded_argv(info, mux, [script.name, *args.args])
         _say(f"uploaded {len(uploads)} file(s) to {info.dir}; running {script.name}")
-        argv = [script.name, *(a.replace("{mux}", mux) for a in args.args)]
         status, interrupted = remote_mod.run(client, args.python, info.dir, argv)
+        if args.record is not None:
+            if recording.fetch_recording(sftp, info, Path(args.record)):
+                _say(f"recorded the run's mux sessions in {args.record}")
+            else:
+                _say("the recorder on the remote host wrote no recording")
+                status = status or 1
         if interrupted:
             _say("interrupted: the remote script was stopped")
             return 130

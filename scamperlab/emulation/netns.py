@@ -134,6 +134,29 @@ def run_batch(argv: Sequence[str], script: str, what: str) -> None:
         raise LabStartError(f"{what} failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
 
+def _enter_netns(pid: int) -> str | None:
+    """Move the calling thread into the network namespace of ``pid``: an error, or None."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        return f"namespace of {pid}: {exc}"
+    try:
+        if libc.setns(fd, _CLONE_NEWNET) != 0:
+            return f"setns({pid}): {os.strerror(ctypes.get_errno())}"
+    finally:
+        os.close(fd)
+    return None
+
+
+def _in_a_throwaway_thread(work: Callable[[], None], name: str) -> None:
+    """Run ``work`` in a thread of its own that then ends: a thread that entered
+    another namespace is never reused, so no other work runs in the wrong one."""
+    thread = threading.Thread(target=work, name=name)
+    thread.start()
+    thread.join()
+
+
 def write_sysctls(jobs: Sequence[tuple[int, dict[str, str]]]) -> None:
     """Write each ``{sysctl: value}`` inside the network namespace of each PID.
 
@@ -146,28 +169,17 @@ def write_sysctls(jobs: Sequence[tuple[int, dict[str, str]]]) -> None:
     errors: list[str] = []
 
     def visit() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
         for pid, values in jobs:
-            try:
-                fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
-            except OSError as exc:
-                errors.append(f"namespace of {pid}: {exc}")
+            if (error := _enter_netns(pid)) is not None:
+                errors.append(error)
                 return
-            try:
-                if libc.setns(fd, _CLONE_NEWNET) != 0:
-                    errors.append(f"setns({pid}): {os.strerror(ctypes.get_errno())}")
-                    return
-            finally:
-                os.close(fd)
             for key, value in values.items():
                 try:
                     Path("/proc/sys", key.replace(".", "/")).write_text(value)
                 except OSError as exc:
                     errors.append(f"sysctl {key}={value} in {pid}: {exc}")
 
-    thread = threading.Thread(target=visit, name="scamperlab-sysctl")
-    thread.start()
-    thread.join()
+    _in_a_throwaway_thread(visit, "scamperlab-sysctl")
     if errors:
         raise LabStartError("; ".join(errors[:5]))
 
@@ -337,26 +349,15 @@ def socket_in(pid: int, family: int, kind: int) -> socket.socket:
     errors: list[str] = []
 
     def make() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        try:
-            fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as exc:
-            errors.append(f"namespace of {pid}: {exc}")
+        if (error := _enter_netns(pid)) is not None:
+            errors.append(error)
             return
-        try:
-            if libc.setns(fd, _CLONE_NEWNET) != 0:
-                errors.append(f"setns({pid}): {os.strerror(ctypes.get_errno())}")
-                return
-        finally:
-            os.close(fd)
         try:
             made.append(socket.socket(family, kind))
         except OSError as exc:
             errors.append(f"socket in the namespace of {pid}: {exc}")
 
-    thread = threading.Thread(target=make, name="scamperlab-netns-socket")
-    thread.start()
-    thread.join()
+    _in_a_throwaway_thread(make, "scamperlab-netns-socket")
     if errors or not made:
         raise OSError("; ".join(errors) or f"no socket made in the namespace of {pid}")
     return made[0]

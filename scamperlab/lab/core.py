@@ -54,6 +54,8 @@ from scamperlab.topology.truth import PathTruth
 from scamperlab.wire.mux import Attr, vp_update
 
 log = logging.getLogger(__name__)
+#: event kinds logged as warnings (every event goes to events.log and ``status`` alike)
+_TROUBLE = frozenset({"vp-died", "vp-missing", "vp-restarted"})
 
 # (phase, done, total): e.g. ("VPs on the mux", 57, 120)
 Progress = Callable[[str, int, int], None]
@@ -521,7 +523,9 @@ class Lab:
     def _event(self, kind: str, vp: str, message: str) -> None:
         event = LabEvent(time.time(), kind, vp, message)
         self.events.append(event)
-        log.warning("%s %s: %s", kind, vp, message)
+        # A VP that died, went missing or was restarted is news; the rest is the record.
+        level = logging.WARNING if kind in _TROUBLE else logging.INFO
+        log.log(level, "%s %s: %s", kind, vp, message)
         with contextlib.suppress(OSError), open(self.state.path("events.log"), "a") as f:
             f.write(f"{event.time:.3f} {kind} {vp} {message}\n")
         if kind != "cleanup":

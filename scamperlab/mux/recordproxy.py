@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scamperlab.mux.recorder import Recorder
+from scamperlab.mux.unixserver import UnixSessions
 
 log = logging.getLogger(__name__)
 _READ_SIZE = 65536
@@ -30,16 +31,12 @@ class RecordingProxy:
         self.path = path
         self.upstream = upstream
         self.recorder = recorder
-        self._server: asyncio.AbstractServer | None = None
-        self._sessions: set[asyncio.Task[None]] = set()
+        self._sessions = UnixSessions(path, self._relay)
 
     async def start(self) -> None:
-        self._server = await asyncio.start_unix_server(self._accept, path=str(self.path))
+        await self._sessions.start()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._sessions.add(task)
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             try:
                 up_reader, up_writer = await asyncio.open_unix_connection(str(self.upstream))
@@ -60,21 +57,11 @@ class RecordingProxy:
                 await asyncio.gather(*copies, return_exceptions=True)
                 tap.closed()
                 up_writer.close()
-        except asyncio.CancelledError:
-            pass
         finally:
             writer.close()
-            if task is not None:
-                self._sessions.discard(task)
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._sessions):
-            task.cancel()
-        await asyncio.gather(*self._sessions, return_exceptions=True)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        await self._sessions.close()
 
 
 async def _copy(

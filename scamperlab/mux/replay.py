@@ -47,6 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scamperlab.mux.unixserver import UnixSessions
 from scamperlab.wire import mux as p
 from scamperlab.wire.recording import Channel, Recording, Session, normalise_command
 from scamperlab.wire.tagging import command_userid
@@ -566,31 +567,15 @@ class ReplayServer:
         self.script = ReplayScript.from_recording(recording)
         self.speed = speed
         self.on_unrecorded: Unrecorded = on_unrecorded or _ignore
-        self._server: asyncio.AbstractServer | None = None
-        self._sessions: set[asyncio.Task[None]] = set()
+        self._sessions = UnixSessions(path, self._session)
         self._accepted = 0
 
     async def start(self) -> None:
-        self._server = await asyncio.start_unix_server(self._accept, path=str(self.path))
+        await self._sessions.start()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._sessions.add(task)
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         rank, self._accepted = self._accepted, self._accepted + 1
-        try:
-            await _ReplaySession(self, rank, reader, writer).run()
-        except asyncio.CancelledError:
-            pass
-        finally:
-            if task is not None:
-                self._sessions.discard(task)
+        await _ReplaySession(self, rank, reader, writer).run()
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._sessions):
-            task.cancel()
-        await asyncio.gather(*self._sessions, return_exceptions=True)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        await self._sessions.close()

@@ -29,6 +29,7 @@ from scamperlab.mux.legacy import LegacyChannel
 from scamperlab.mux.recorder import Recorder, SessionTap
 from scamperlab.mux.registry import MuxVp, VpRegistry
 from scamperlab.mux.standin.vp import StandinVps
+from scamperlab.mux.unixserver import UnixSessions
 from scamperlab.wire import mux as p
 
 log = logging.getLogger(__name__)
@@ -239,33 +240,20 @@ class MuxServer:
     recorder: Recorder | None = None  # ``run --record``
     #: the VPs whose missing features the lab performs itself; None: refuse them
     standins: StandinVps | None = None
-    sessions: set[asyncio.Task[None]] = field(default_factory=set)
     closing: bool = False
-    _server: asyncio.AbstractServer | None = None
+    _sessions: UnixSessions | None = None
 
     async def start(self) -> None:
         """Listen. Who may connect is the caller's to decide (the socket's owner and mode,
         its directory's): the lab admits its owner and one group, the standalone
         service its group."""
-        self._server = await asyncio.start_unix_server(self._accept, path=str(self.path))
+        self._sessions = UnixSessions(self.path, self._session)
+        await self._sessions.start()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self.sessions.add(task)
-        try:
-            await MuxSession(self, reader, writer).run()
-        except asyncio.CancelledError:
-            pass  # the lab is stopping: the session was cancelled on purpose
-        finally:
-            self.sessions.discard(task)
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await MuxSession(self, reader, writer).run()
 
     async def close(self) -> None:
         self.closing = True
-        if self._server is not None:
-            self._server.close()
-        for task in list(self.sessions):
-            task.cancel()
-        await asyncio.gather(*self.sessions, return_exceptions=True)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        if self._sessions is not None:
+            await self._sessions.close()

@@ -7,10 +7,9 @@ but sc_remoted's per-VP socket directory and its ``-m`` metadata file, so a
 controller provisioned by ``playbooks/`` offers what Ark users expect.
 
 It imports only the standard library, scamperlab's own modules and
-dnspython (pure Python, for the DNS stand-ins), so it can run from a zip of
-those packages (``bundle``) with the
-distribution's ``python3``; no pip, no virtualenv, nothing fetched on the
-controller.
+dnspython, so it runs from a zip of those packages
+(:mod:`scamperlab.mux.zipbundle`, ``bundle``) with the distribution's
+``python3``.
 
     python -m scamperlab.mux serve --sockets DIR --metadata FILE --mux PATH
     python -m scamperlab.mux bundle OUT.pyz
@@ -22,19 +21,18 @@ import argparse
 import asyncio
 import contextlib
 import grp
-import io
 import ipaddress
 import logging
 import os
 import signal
 import sys
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.mux.server import MuxServer
+from scamperlab.mux.zipbundle import write_bundle
 from scamperlab.processes.sockets import VpSocket, scan_vp_sockets
 from scamperlab.wire.mux import Attr, VpUpdate
 
@@ -177,41 +175,6 @@ async def serve(
         await server.close()
 
 
-def bundle(output: Path) -> bool:
-    """Write the scamperlab package as a zip importable from ``PYTHONPATH``.
-
-    The zip is byte-for-byte reproducible (sorted entries, fixed timestamps),
-    so provisioning copies it again only when the code really changed.
-    Returns whether ``output`` was (re)written.
-    """
-    import dns  # dnspython, pure Python: the mux's DNS stand-ins (mux.standin) import it
-
-    packages = [Path(__file__).resolve().parents[1], Path(dns.__file__).resolve().parent]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        files = sorted(
-            (package.name, p.relative_to(package))
-            for package in packages
-            for p in package.rglob("*")
-            if p.is_file() and (p.suffix == ".py" or p.name == "py.typed")
-        )
-        for name, relative in files:
-            path = next(p for p in packages if p.name == name) / relative
-            info = zipfile.ZipInfo(str(Path(name) / relative), (1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, path.read_bytes())
-    data = buf.getvalue()
-    with contextlib.suppress(OSError):
-        if output.read_bytes() == data:
-            return False
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(output)
-    return True
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scamperlab.mux", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
     if args.command == "bundle":
-        print("written" if bundle(args.output) else "unchanged")
+        print("written" if write_bundle(args.output) else "unchanged")
         return 0
     try:
         asyncio.run(

@@ -29,15 +29,16 @@ def costs(version: str) -> list[str]:
         " for Ark's mux",
     ]
     if version < "20240117":
-        # The lab's stand-ins (mux.standin) perform those DNS queries and HTTP(S)
-        # fetches for such VPs.
-        refused = (
-            "DNS NS, SOA and TXT queries and http (the lab's stand-ins perform them), "
+        # The lab's stand-ins (mux.standin) perform those DNS queries, HTTP(S) fetches
+        # and UDP probes.
+        standin = (
+            "DNS NS, SOA and TXT queries, http and udpprobe"
             if version <= "20211212"
-            else "http, "
+            else "http and udpprobe"
         )
+        refused = f"{standin} (the lab's stand-ins perform them), "
         lines.append(
-            f"scamper {version} refuses {refused}udpprobe, owamp and the newer options"
+            f"scamper {version} refuses {refused}owamp and the newer options"
             " (scamperlab check SCRIPT says what a script needs)"
         )
     if version < "20230224":

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +24,10 @@ from pathlib import Path
 import pytest
 
 from scamperlab.lab import Lab
+from scamperlab.lab.replay import summary
 from scamperlab.shim import environment
 from scamperlab.topology.loader import load_topology
+from scamperlab.wire.recording import read_recording
 from tests.integration.conftest import ARK_MINI, ROOT, scamper_has
 from tests.integration.leftovers import Snapshot, processes_in, root_links
 
@@ -46,6 +49,7 @@ CASES = [
     ("http_fetch.py", [WWW, "http://www.lab.example/"], True),
     ("udp_probe.py", [FAR, "7"], False),
 ]
+PING_ALL = ("examples/ping_all.py", "{mux}", WWW)
 # Examples written for another library topology than the deploy lab's ark-mini.
 OTHER_TOPOLOGY = {"mda_trace.py": "loadbalanced.yaml", "aliases.py": "aliases.yaml"}
 # Examples that need a newer scamper than the lab's exit 2, there as here (http_fetch.py
@@ -101,6 +105,18 @@ def deploy(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def deploy_in_background(state_dir: Path, *args: str) -> subprocess.Popen[str]:
+    """A deploy to interrupt: its output read as it comes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "scamperlab.cli", "deploy", *args],
+        env=_env(state_dir),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -446,14 +462,7 @@ def test_ctrl_c_leaves_no_remote_process(ssh_lab: Lab, state_dir: Path, tmp_path
         "while True:\n    print('tick', flush=True)\n    time.sleep(0.1)\n"
     )
     baseline = len(_controller_processes(ssh_lab))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scamperlab.cli", "deploy", "--lab", "depl", str(script)],
-        env=_env(state_dir),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = deploy_in_background(state_dir, "--lab", "depl", str(script))
     assert proc.stdout is not None
     assert proc.stdout.readline() == "tick\n"
     assert any("forever.py" in p for p in _controller_processes(ssh_lab))
@@ -487,3 +496,62 @@ def test_the_controller_host_adds_no_way_out_of_the_lab(ssh_lab: Lab) -> None:
     reach = ssh_lab.run_in(vp, [sys.executable, "-c", probe])
     assert reach.returncode != 0
     assert "refused" in reach.stderr or "timed out" in reach.stderr, reach.stderr
+
+
+def test_a_deployed_run_is_recorded_and_replays_with_its_output(
+    ssh_lab: Lab, state_dir: Path
+) -> None:
+    """``deploy --record``: recorded next to the remote mux, fetched, replayed here as nobody."""
+    from tests.integration.test_replay import PYTHON3, replay
+
+    home = Path(tempfile.mkdtemp(prefix="scamperlab-deploy-rec-"))
+    try:
+        home.chmod(0o755)  # the replay runs as nobody
+        rec = home / "ark.rec"
+        live = deploy(state_dir, "--lab", "depl", "--record", str(rec), *PING_ALL)
+        assert live.returncode == 0, live.stderr
+        assert f"recorded the run's mux sessions in {rec}" in live.stderr
+        assert live.stdout.count(" ms\n") == len(VP_NAMES) + 1, live.stdout  # and the closest
+        rec.chmod(0o644)
+        info = summary(read_recording(rec))
+        assert {vp.name for vp in info.vps} == set(VP_NAMES)
+        assert info.results == len(VP_NAMES)
+        assert "ping_all.py" in " ".join(info.command)
+        done = replay(rec, PYTHON3, *PING_ALL)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == live.stdout
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    # The recorder went with the remote directory: nothing of it is left running.
+    assert not [p for p in _controller_processes(ssh_lab) if "scamperlab-record" in p]
+
+
+def test_ctrl_c_during_a_recorded_deploy_keeps_the_recording(
+    ssh_lab: Lab, state_dir: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "ping_then_wait.py"
+    script.write_text(
+        "import sys, time\n"
+        "from scamper import ScamperCtrl\n"
+        "ctrl = ScamperCtrl(mux=sys.argv[1])\n"
+        "inst = ctrl.add_vps(ctrl.vps()[:1])[0]\n"
+        f"print(ctrl.do_ping('{WWW}', inst=inst, sync=True).min_rtt, flush=True)\n"
+        "while True:\n    time.sleep(0.1)\n"
+    )
+    rec = tmp_path / "interrupted.rec"
+    proc = deploy_in_background(
+        state_dir, "--lab", "depl", "--record", str(rec), str(script), "{mux}"
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    if not proc.stdout.readline().strip():
+        proc.kill()
+        pytest.fail(f"no RTT: {proc.stderr.read()}")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"recorded the run's mux sessions in {rec}" in err
+    assert summary(read_recording(rec)).results == 1
+    deadline = time.monotonic() + 10
+    while left := [p for p in _controller_processes(ssh_lab) if "ping_then_wait" in p]:
+        assert time.monotonic() < deadline, f"left running: {left}"
+        time.sleep(0.1)

@@ -119,14 +119,7 @@ _NEEDS = {
 }
 
 
-#: the measurements a stand-in performs where the installed scamper lacks them, each with a
-#: command that exercises it in this lab (which has no servers) and checks the result
-_STANDIN_CASES = {
-    "http": "HTTP and HTTPS",
-}
-
-
-def _standin_http(lab: Lab, ctrl: ScamperCtrl) -> None:  # noqa: F811
+def _http_by_a_stand_in(lab: Lab, ctrl: ScamperCtrl) -> None:  # noqa: F811
     """No web server here: the SYN to r1's port 80 is answered by a reset, noconn, and the
     result is an http record from the VP's own address, as modern scamper's."""
     inst = inst_of(ctrl)
@@ -134,6 +127,19 @@ def _standin_http(lab: Lab, ctrl: ScamperCtrl) -> None:  # noqa: F811
     http = ctrl.do_http(dst, f"http://{dst}/", limit_time=5, inst=inst, sync=True)
     assert type(http).__name__ == "ScamperHttp" and http.stop_reason_str == "noconn"
     assert str(http.dst) == dst and str(http.src) == str(lab.plan.nodes[inst.name].ipv4)
+
+
+def _udpprobe_by_a_stand_in(lab: Lab, ctrl: ScamperCtrl) -> None:  # noqa: F811
+    """No echo service here: r1 answers port 7 with an ICMP error, which is no reply. The
+    stand-in sends both probes from the VP's address and says so, as modern scamper does."""
+    target = addrs(lab, "r1")[0]
+    r = ctrl.do_udpprobe(target, 7, b"x", attempts=2, inst=inst_of(ctrl), sync=True)
+    assert (r.stop_reason_str, r.probe_sent, list(r.replies())) == ("done", 2, [])
+    assert (str(r.src), str(r.dst)) == (lab.vps[0].ipv4, target)
+
+
+# What the lab's stand-ins (docs/standins.md) perform where the installed scamper cannot.
+_STANDINS = {"http": _http_by_a_stand_in, "udpprobe": _udpprobe_by_a_stand_in}
 
 
 @pytest.mark.parametrize("measurement", sorted(_NEEDS))
@@ -145,11 +151,10 @@ def test_measurements_the_installed_scamper_lacks(
     release = next(f.release for f in FEATURES if f.name == _NEEDS[measurement])
     assert lab.install is not None
     installed = lab.install.version
+    if int(installed[:8]) < release and measurement in _STANDINS:
+        assert lab.state.info["standins"]["enabled"], "stand-ins are on by default"
+        _STANDINS[measurement](lab, ctrl)
+        return
     if int(installed[:8]) < release:
-        gives = lab.state.info["standins"]["gives"]
-        what = _STANDIN_CASES.get(measurement)
-        if what is not None and any(g.startswith(f"{what}: ") for g in gives):
-            _standin_http(lab, ctrl)
-            return
         pytest.skip(f"{measurement} needs scamper {release} or newer; the lab runs {installed}")
     pytest.skip(f"{measurement}: scamper {installed} supports it, but no lab test covers it yet")

@@ -113,8 +113,8 @@ def test_the_ppa_only_where_it_has_packages() -> None:
 
 def test_the_costs_are_those_of_the_release_installed() -> None:
     old = " ".join(sources.costs("20211212"))
-    assert "DNS NS, SOA and TXT queries and http (the lab's stand-ins" in old
-    assert "refuses" in old and "udpprobe" in old and "no task ids" in old
+    assert "DNS NS, SOA and TXT queries, http and udpprobe (the lab's stand-ins" in old
+    assert "perform them), owamp" in old and "no task ids" in old
     newer = " ".join(sources.costs("20240503"))  # has http and task ids, not yet the mux
     assert "refuses" not in newer and "task ids" not in newer and "sc_remoted's -M" in newer
 

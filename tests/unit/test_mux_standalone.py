@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from scamperlab.mux.standalone import MetadataError, bundle, choose_sockets, parse_metadata
+from scamperlab.mux.standalone import MetadataError, choose_sockets, parse_metadata
+from scamperlab.mux.zipbundle import bundle_bytes, write_bundle
 from scamperlab.processes.sockets import scan_vp_sockets
 from scamperlab.wire.mux import Attr
 
@@ -71,9 +74,24 @@ def test_choose_newest_socket_and_tunnelled_address(tmp_path: Path) -> None:
 
 def test_bundle_is_reproducible_and_importable(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "s.pyz"
-    assert bundle(out) is True
-    assert bundle(out) is False  # same bytes: nothing rewritten, nothing to copy again
+    assert write_bundle(out) is True
+    assert write_bundle(out) is False  # same bytes: nothing rewritten, nothing to copy again
     names = zipfile.ZipFile(out).namelist()
     assert "scamperlab/mux/standalone.py" in names
     assert "scamperlab/scamper/ctrl.py" in names
     assert not any("__pycache__" in n for n in names)
+
+
+def test_the_recorder_bundle_runs_as_an_application_with_only_the_standard_library(
+    tmp_path: Path,
+) -> None:
+    app = tmp_path / "rec.pyz"
+    app.write_bytes(bundle_bytes(main="scamperlab.mux.recordcmd", with_dns=False))
+    assert not any(n.startswith("dns/") for n in zipfile.ZipFile(app).namelist())
+    # -I: no site-packages, no PYTHONPATH: what a bare python3 on Ark has.
+    argv = [sys.executable, "-I", str(app), "--mux", str(tmp_path / "none"), "--out", "x"]
+    done = subprocess.run(
+        [*argv, "--", "true"], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert done.returncode == 1
+    assert f"no mux socket at {tmp_path / 'none'}" in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import struct
 from pathlib import Path
@@ -213,3 +214,17 @@ def test_rewriter_stamps_ids_and_keeps_the_checksum_valid(policy: str) -> None:
     else:
         assert len(set(ids)) > 1
     assert not rewriter.rewrite(bytearray(b"\x60" + b"\x00" * 39)), "IPv6 is left alone"
+
+
+def test_per_interface_counters_never_start_within_allys_fudge_of_each_other() -> None:
+    """Ally takes interleaved IDs within its fudge (200 by default) for one counter:
+    independent random starts gave a false alias once in a few hundred routers."""
+    for seed in range(2000):
+        rewriter = Rewriter("r", 1000, None, "per-interface", random.Random(seed))  # type: ignore[arg-type]
+        starts = []
+        for n in range(8):
+            packet = _packet(f"198.18.{n}.1")
+            rewriter.rewrite(packet)
+            starts.append(struct.unpack_from("!H", packet, 4)[0])
+        gaps = [min((a - b) % 65536, (b - a) % 65536) for a, b in itertools.combinations(starts, 2)]
+        assert min(gaps) > 2000, (seed, starts)

@@ -16,9 +16,10 @@ from typing import Any
 
 from scamperlab.mux.standin.dns import host_for, run_host
 from scamperlab.mux.standin.http import http_for, run_http
+from scamperlab.mux.standin.udpprobe import run_udpprobe, udpprobe_for
 from scamperlab.mux.standin.vp import StandinVp
 from scamperlab.wire.releases import DURATIONS, FEATURES, Feature
-from scamperlab.wire.warts.records import T_HOST, T_HTTP
+from scamperlab.wire.warts.records import T_HOST, T_HTTP, T_UDPPROBE
 
 __all__ = ["PROBERS", "Prober", "offered", "prober_for"]
 
@@ -40,11 +41,18 @@ def _host_features() -> frozenset[str]:
     ) | {DURATIONS}
 
 
+def _udpprobe_features() -> frozenset[str]:
+    return frozenset(f.name for f in FEATURES if f.name.startswith("udpprobe")) | {DURATIONS}
+
+
 PROBERS: dict[str, Prober] = {
     "host": Prober("host", "DNS", _host_features(), T_HOST, host_for, run_host),
     # HTTP and HTTPS; not ECH (-O grease, -O ecl=: Python's ssl has no ECH)
     "http": Prober(
         "http", "HTTP and HTTPS", frozenset({"http", DURATIONS}), T_HTTP, http_for, run_http
+    ),
+    "udpprobe": Prober(
+        "udpprobe", "UDP probe", _udpprobe_features(), T_UDPPROBE, udpprobe_for, run_udpprobe
     ),
 }
 
