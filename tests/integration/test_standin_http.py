@@ -342,3 +342,34 @@ def test_the_record_has_the_golden_records_layout(ark: Lab) -> None:
     # (the real one's 6790 is port 34330); the port itself is an ephemeral one
     port = int.from_bytes(http.sport.to_bytes(2, "little"), "big")
     assert 32768 <= port <= 60999, (http.sport, port)
+
+
+def test_an_audit_counts_the_fetches_packets_within_the_vps_rate(ark: Lab, tmp_path: Path) -> None:
+    """Fetches asked for at once are paced at the VP's ``-p`` rate, not refused: the audit's
+    capture in the VP's namespace counts their segments as ``http``, none over the budget."""
+    from scamperlab.audit import audit
+
+    vp = "fra-de.example"
+    rate = PLAN.topology.vp_rate(next(v for v in PLAN.topology.vps if v.name == vp))
+    count = 30  # six packets each at least (SYN, ACK, request, ACK, FIN, last ACK)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("max_rate: budget\n")
+    with (
+        audit(ark, policy=policy, out_dir=tmp_path / "audit", draw=False) as session,
+        ScamperCtrl(mux=str(ark.mux_path)) as ctrl,
+    ):
+        inst = ctrl.add_vps([v for v in ctrl.vps() if v.name == vp])[0]
+        start = time.monotonic()
+        for _ in range(count):
+            ctrl.do_http(WWW, "http://www.lab.example/", inst=inst)
+        results = list(ctrl.responses(timeout=timedelta(seconds=60)))
+        elapsed = time.monotonic() - start
+        assert not list(ctrl.exceptions())
+        inst.done()
+    assert len(results) == count and all(r.status_code == 200 for r in results)
+    assert (count * 6 - 1) / rate <= elapsed, elapsed
+    report = session.report
+    assert report is not None
+    packets = report.vps[vp].by_measurement["http"].packets
+    assert count * 5 <= packets <= count * 8, packets
+    assert report.ok, report.violations
