@@ -344,9 +344,15 @@ def test_the_record_has_the_golden_records_layout(ark: Lab) -> None:
     assert 32768 <= port <= 60999, (http.sport, port)
 
 
-def test_an_audit_counts_the_fetches_packets_within_the_vps_rate(ark: Lab, tmp_path: Path) -> None:
-    """Fetches asked for at once are paced at the VP's ``-p`` rate, not refused: the audit's
-    capture in the VP's namespace counts their segments as ``http``, none over the budget."""
+def test_an_audit_counts_the_fetches_packets_and_their_starts_keep_the_vps_rate(
+    ark: Lab, tmp_path: Path
+) -> None:
+    """Fetches asked for at once are paced at the VP's ``-p`` rate, not refused: each pays
+    for its six packets before its SYN, so no second starts more fetches than the rate
+    allows, and the audit's capture in the VP's namespace counts their segments as ``http``.
+    (The kernel ACKs what arrives when it arrives: a network that delivers in bursts, as
+    the userspace delay holder on a loaded machine does, makes those ACKs bursty, and
+    no sender can pace them; so the audit's per-second peak is not what is checked.)"""
     from scamperlab.audit import audit
 
     vp = "fra-de.example"
@@ -367,9 +373,17 @@ def test_an_audit_counts_the_fetches_packets_within_the_vps_rate(ark: Lab, tmp_p
         assert not list(ctrl.exceptions())
         inst.done()
     assert len(results) == count and all(r.status_code == 200 for r in results)
-    assert (count * 6 - 1) / rate <= elapsed, elapsed
+    per_second = rate // 6  # whole bursts of six a second: 16 at 100 packets a second
+    assert (count - 1) / per_second <= elapsed, elapsed
     report = session.report
     assert report is not None
-    packets = report.vps[vp].by_measurement["http"].packets
+    traffic = report.vps[vp]
+    packets = traffic.by_measurement["http"].packets
     assert count * 5 <= packets <= count * 8, packets
-    assert report.ok, report.violations
+    syns = sorted(p.time for p in traffic.packets if p.tcp_flags == "S")
+    assert len(syns) == count
+    # the SYNs leave in their slots, 1/16 s apart, or later (a busy loop wakes late)
+    assert syns[-1] - syns[0] >= (count - 1) / per_second - 0.05, syns
+    most = max(sum(1 for t in syns if s <= t < s + 1.0) for s in syns)
+    assert most <= per_second + 3, (most, syns)  # late wake-ups bunch a few, never all
+    assert traffic.mean_pps <= rate, traffic.mean_pps

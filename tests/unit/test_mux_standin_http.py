@@ -153,3 +153,23 @@ def test_status_and_doctor_list_http_among_the_stand_ins() -> None:
 
     assert "HTTP and HTTPS: http" in offered("20211212")
     assert not any(line.startswith("HTTP") for line in offered("20240117"))
+
+
+def test_bursts_are_spaced_so_no_second_holds_more_than_the_rate() -> None:
+    """Six packets at once, at 100 a second: 16 bursts a second (96 packets), not 16.7
+    (a window would see 17 bursts, 102 packets)."""
+    import asyncio
+    import time
+
+    from scamperlab.mux.standin.vp import Pacer
+
+    async def bursts() -> list[float]:
+        pacer = Pacer(100.0)
+        times = []
+        for _ in range(4):
+            await pacer.take_burst(6)
+            times.append(time.monotonic())
+        return times
+
+    times = asyncio.run(bursts())
+    assert times[-1] - times[0] >= 3 / 16 - 0.001  # load can only add to it

@@ -74,6 +74,10 @@ _TCPI_RTT = struct.Struct("@I")  # tcp_info.tcpi_rtt, microseconds
 _TCPI_RTT_AT = 68  # its offset: 8 bytes of u8 fields, then 15 u32 before it
 _READ = 8191  # scamper's read size
 _MSS = 1448  # a full segment's payload on the lab's 1500-byte links, with timestamps
+#: the packets a fetch sends at least, paid for before its SYN: SYN, ACK, request, the
+#: ACK of the response, FIN, the ACK of the server's FIN; and HTTPS's ClientHello, the
+#: ACK of the server's flight and the client's second flight
+PREPAID_HTTP, PREPAID_HTTPS = 6, 9
 
 
 @dataclass
@@ -301,6 +305,14 @@ class _Exchange:
         self._tls: ssl.SSLObject | None = None
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
+        self.prepaid = 0  # packets paid for before the SYN, not yet sent
+
+    async def spend(self, packets: int) -> None:
+        """Account for ``packets``: from what was paid ahead, then from the VP's pacer."""
+        ahead = min(packets, self.prepaid)
+        self.prepaid -= ahead
+        if packets > ahead:
+            await self.vp.pacer.take(packets - ahead)
 
     def buf(self, direction: int, kind: int, t: float, data: bytes) -> None:
         b = HttpBufData(direction, kind, _timeval(t), len(data), data)
@@ -358,11 +370,11 @@ class _Exchange:
                 raise _Done(STOP_ERROR) from None
             # What the kernel sends for it, at most: an ACK per two full segments (one at
             # least), or the ACK of the server's FIN. Counted high, so the VP's rate holds.
-            await self.vp.pacer.take(1 + len(data) // (2 * _MSS))
+            await self.spend(1 + len(data) // (2 * _MSS))
             return data, _rx_time(anc)
 
     async def send(self, data: bytes) -> None:
-        await self.vp.pacer.take(1)
+        await self.spend(1)
         try:
             await asyncio.wait_for(self.loop.sock_sendall(self.sock, data), self.left())
         except TimeoutError:
@@ -446,7 +458,7 @@ class _Exchange:
                     # scamper shuts its side once the response has begun
                     self._half_closed = True
                     self.sock.shutdown(socket.SHUT_WR)
-                    await self.vp.pacer.take(1)  # the FIN
+                    await self.spend(1)  # the FIN
                 self.payload(chunk, rx)
 
 
@@ -515,11 +527,13 @@ async def run_http(cmd: HttpCommand, vp: StandinVp) -> HttpData:
     ex: _Exchange | None = None
     sock: socket.socket | None = None
     try:
-        await vp.pacer.take(2)  # the SYN and the handshake's ACK
+        prepaid = PREPAID_HTTPS if cmd.type == TYPE_HTTPS else PREPAID_HTTP
+        await vp.pacer.take_burst(prepaid)
         start = time.time()
         sock = _vp_socket(vp, cmd.dst)
         sport = sock.getsockname()[1]
         ex = _Exchange(cmd, vp, sock)
+        ex.prepaid = prepaid - 2  # the SYN and the handshake's ACK
         ex.deadline = time.monotonic() + cmd.maxtime
         await ex.connect()
         if cmd.type == TYPE_HTTPS:

@@ -29,9 +29,19 @@ class Pacer:
     _next: float = 0.0
 
     async def take(self, packets: int = 1) -> None:
+        await self._reserve(packets / self.rate)
+
+    async def take_burst(self, packets: int) -> None:
+        """Room for ``packets`` that leave close together (a TCP exchange, whose segments
+        the kernel sends when it will): such bursts are spaced so that no 1-s window
+        holds more than ``rate`` packets, even where ``packets`` does not divide it."""
+        per_second = int(self.rate // packets)
+        await self._reserve(1 / per_second if per_second else packets / self.rate)
+
+    async def _reserve(self, seconds: float) -> None:
         now = time.monotonic()
         at = max(now, self._next)
-        self._next = at + packets / self.rate
+        self._next = at + seconds
         if at > now:
             await asyncio.sleep(at - now)
 
