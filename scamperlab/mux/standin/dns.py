@@ -37,8 +37,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from scamperlab.emulation.netns import socket_in
-from scamperlab.mux.standin.vp import StandinRefused, StandinVp
+from scamperlab.mux.standin.vp import SO_TIMESTAMPNS, StandinRefused, StandinVp
 from scamperlab.wire.tagging import command_userid
 from scamperlab.wire.warts.addr import ScamperAddr
 from scamperlab.wire.warts.host import (
@@ -59,8 +58,6 @@ HALT = "halt"
 FLAG_NORECURSE, FLAG_TCP, FLAG_NSID = 0x0001, 0x0002, 0x0004
 DNS_PORT = 53
 _TIMESTAMP = struct.Struct("@qq")  # struct timespec, as SO_TIMESTAMPNS delivers it
-# Linux's SO_TIMESTAMPNS (and SCM_TIMESTAMPNS); typeshed does not list it
-SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 _EDNS_PAYLOAD = 1232  # the flag-day value scamper and most resolvers use
 
 
@@ -394,20 +391,6 @@ async def _recv(sock: socket.socket, size: int) -> tuple[bytes, float, Any]:
         return data, _rx_time(ancdata), addr
 
 
-def _vp_socket(vp: StandinVp, server: str, kind: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in server else socket.AF_INET
-    src = vp.source_for(family)
-    sock = socket_in(vp.netns_pid, family, kind)
-    try:
-        sock.setblocking(False)
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        sock.bind((src, 0))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 async def _udp_attempt(
     sock: socket.socket,
     query_server: str,
@@ -486,7 +469,7 @@ async def run_host(cmd: HostCommand, vp: StandinVp) -> HostData:
     stop = STOP_TIMEOUT
     src = vp.source_for(socket.AF_INET6 if ":" in server else socket.AF_INET)
     tcp = bool(cmd.flags & FLAG_TCP)
-    sock = _vp_socket(vp, server, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    sock = vp.socket_to(server, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
     try:
         if tcp:
             query = _make_query(cmd)

@@ -45,9 +45,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from scamperlab.emulation.netns import default_ca_file, socket_in
-from scamperlab.mux.standin.dns import HALT, SO_TIMESTAMPNS
-from scamperlab.mux.standin.vp import StandinRefused, StandinVp
+from scamperlab.emulation.netns import default_ca_file
+from scamperlab.mux.standin.dns import HALT
+from scamperlab.mux.standin.vp import SO_TIMESTAMPNS, StandinRefused, StandinVp
 from scamperlab.wire.tagging import command_userid
 from scamperlab.wire.warts.addr import ScamperAddr
 from scamperlab.wire.warts.http import (
@@ -462,20 +462,6 @@ class _Exchange:
                 self.payload(chunk, rx)
 
 
-def _vp_socket(vp: StandinVp, dst: str) -> socket.socket:
-    family = socket.AF_INET6 if ":" in dst else socket.AF_INET
-    src = vp.source_for(family)
-    sock = socket_in(vp.netns_pid, family, socket.SOCK_STREAM)
-    try:
-        sock.setblocking(False)
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        sock.bind((src, 0))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 def http_record(
     cmd: HttpCommand, src: str, sport: int, start: float, stop: int, ex: _Exchange | None
 ) -> HttpData:
@@ -530,7 +516,7 @@ async def run_http(cmd: HttpCommand, vp: StandinVp) -> HttpData:
         prepaid = PREPAID_HTTPS if cmd.type == TYPE_HTTPS else PREPAID_HTTP
         await vp.pacer.take_burst(prepaid)
         start = time.time()
-        sock = _vp_socket(vp, cmd.dst)
+        sock = vp.socket_to(cmd.dst, socket.SOCK_STREAM)
         sport = sock.getsockname()[1]
         ex = _Exchange(cmd, vp, sock)
         ex.prepaid = prepaid - 2  # the SYN and the handshake's ACK

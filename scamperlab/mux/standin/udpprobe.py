@@ -35,8 +35,8 @@ import time
 from dataclasses import dataclass, field
 
 from scamperlab.emulation.netns import socket_in
-from scamperlab.mux.standin.dns import HALT, SO_TIMESTAMPNS, _readable, _rx_time, _timeval
-from scamperlab.mux.standin.vp import StandinRefused, StandinVp
+from scamperlab.mux.standin.dns import HALT, _readable, _rx_time, _timeval
+from scamperlab.mux.standin.vp import SO_TIMESTAMPNS, StandinRefused, StandinVp
 from scamperlab.wire.tagging import command_userid
 from scamperlab.wire.warts.addr import ScamperAddr
 from scamperlab.wire.warts.udpprobe import UdpprobeData, UdpprobeProbeData, UdpprobeReplyData

@@ -14,7 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Pacer", "StandinRefused", "StandinVp", "StandinVps"]
+from scamperlab.emulation.netns import socket_in
+
+__all__ = ["SO_TIMESTAMPNS", "Pacer", "StandinRefused", "StandinVp", "StandinVps"]
+
+# Linux's SO_TIMESTAMPNS (and SCM_TIMESTAMPNS); typeshed does not list it
+SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 class StandinRefused(ValueError):
@@ -67,6 +72,22 @@ class StandinVp:
             kind = "IPv6" if family == socket.AF_INET6 else "IPv4"
             raise StandinRefused(f"VP {self.name} has no {kind} address")
         return src
+
+    def socket_to(self, dst: str, kind: int) -> socket.socket:
+        """A non-blocking socket of the VP's namespace, bound to its address of
+        ``dst``'s family, with the kernel's receive times (``SO_TIMESTAMPNS``): a
+        stand-in's RTTs are then the wire's, not a busy event loop's."""
+        family = socket.AF_INET6 if ":" in dst else socket.AF_INET
+        src = self.source_for(family)
+        sock = socket_in(self.netns_pid, family, kind)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            sock.bind((src, 0))
+        except OSError:
+            sock.close()
+            raise
+        return sock
 
     def resolver(self) -> str | None:
         """The first nameserver of the VP's resolv.conf, as scamper takes it."""
