@@ -86,6 +86,16 @@ class HostCommand:
         return dns.name.from_text(self.qname)
 
 
+def halted(exc: asyncio.CancelledError) -> bool:
+    """Whether a prober's cancellation is the user's ``halt`` (the channel cancels with
+    :data:`HALT`); if so the task is uncancelled, to report what it had so far."""
+    task = asyncio.current_task()
+    if HALT not in exc.args or task is None:
+        return False
+    task.uncancel()
+    return True
+
+
 def _duration(text: str) -> float:
     try:
         return float(text[:-1] if text.endswith("s") else text)
@@ -491,10 +501,8 @@ async def run_host(cmd: HostCommand, vp: StandinVp) -> HostData:
     except OSError:
         stop = STOP_ERROR
     except asyncio.CancelledError as exc:
-        task = asyncio.current_task()
-        if HALT not in exc.args or task is None:
+        if not halted(exc):
             raise
-        task.uncancel()
         stop = STOP_HALTED
         answered = {q.id for q in queries}
         queries += [_query_data(qid, tx, None, None) for qid, tx in sent if qid not in answered]

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from scamperlab.emulation.netns import default_ca_file
-from scamperlab.mux.standin.dns import HALT
+from scamperlab.mux.standin.dns import halted
 from scamperlab.mux.standin.vp import SO_TIMESTAMPNS, StandinRefused, StandinVp
 from scamperlab.wire.tagging import command_userid
 from scamperlab.wire.warts.addr import ScamperAddr
@@ -531,10 +531,8 @@ async def run_http(cmd: HttpCommand, vp: StandinVp) -> HttpData:
     except OSError:
         stop = STOP_ERROR
     except asyncio.CancelledError as exc:
-        task = asyncio.current_task()
-        if HALT not in exc.args or task is None:
+        if not halted(exc):
             raise
-        task.uncancel()
         stop = STOP_HALTED
     finally:
         if sock is not None:

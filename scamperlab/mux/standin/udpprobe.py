@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 
 from scamperlab.emulation.netns import socket_in
-from scamperlab.mux.standin.dns import HALT, _readable, _rx_time, _timeval
+from scamperlab.mux.standin.dns import _readable, _rx_time, _timeval, halted
 from scamperlab.mux.standin.vp import SO_TIMESTAMPNS, StandinRefused, StandinVp
 from scamperlab.wire.tagging import command_userid
 from scamperlab.wire.warts.addr import ScamperAddr
@@ -369,10 +369,8 @@ async def run_udpprobe(cmd: UdpprobeCommand, vp: StandinVp) -> UdpprobeData:
     except OSError:
         stop = STOP_ERROR
     except asyncio.CancelledError as exc:
-        task = asyncio.current_task()
-        if HALT not in exc.args or task is None:
+        if not halted(exc):
             raise
-        task.uncancel()
         stop = STOP_HALTED
     finally:
         for reader in readers:
