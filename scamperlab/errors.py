@@ -28,6 +28,10 @@ class TopologyError(ScamperlabError):
         super().__init__(f"{where}: {what}")
 
 
+class ClusterError(ScamperlabError):
+    """A cluster file, or a lab's split over its hosts, cannot work; says which host or VP."""
+
+
 class MissingDependencyError(ScamperlabError):
     """A program or privilege the lab needs is not there; says how to get it."""
 
