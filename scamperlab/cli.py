@@ -50,6 +50,13 @@ def _lab_name(args: argparse.Namespace) -> str:
 def cmd_up(args: argparse.Namespace) -> int:
     from scamperlab.lab.lifecycle import up_detached
 
+    if (args.shard or args.controller) and not args.cluster:
+        raise ScamperlabError("--shard and --controller need --cluster FILE")
+    if args.cluster and not (args.shard or args.controller):
+        raise ScamperlabError(
+            "with --cluster, say which host this is: --shard HOST or --controller"
+        )
+
     def notify(kind: str, text: str) -> None:
         if kind == "warning":
             ui.warning(text)
@@ -67,10 +74,19 @@ def cmd_up(args: argparse.Namespace) -> int:
                 standins=False if args.no_standins else None,
                 progress=report,
                 notify=notify,
+                cluster=args.cluster,
+                shard=args.shard,
             )
     except KeyboardInterrupt:
         ui.err.print("lab removed")
         return 130
+    if args.shard:
+        ui.err.print(
+            f"lab host [bold]{escape(args.shard)}[/] of lab [bold]{escape(up.name)}[/] is up:"
+            f" {up.vps} VPs connected to the controller host ({up.seconds:.1f} s);"
+            f" 'scamperlab down {escape(up.name)}'"
+        )
+        return 0
     ui.out.print(str(up.mux), markup=False, highlight=False)
     ui.err.print(
         f"lab [bold]{escape(up.name)}[/] is up: {up.vps} VPs on mux {escape(str(up.mux))}"
@@ -171,6 +187,7 @@ def _print_lab(state: dict[str, Any]) -> None:
             t.add_row(*map(escape, (target["name"], target["ipv4"], target["ipv6"])))
         ui.out.print(t)
     _print_links(state.get("links", []))
+    _print_cluster(state.get("cluster"))
     access = state.get("access")
     if access:
         ui.out.print(
@@ -191,6 +208,26 @@ def _print_lab(state: dict[str, Any]) -> None:
         )
     for warning in state.get("warnings", []):
         ui.warning(warning)
+
+
+def _print_cluster(cluster: dict[str, Any] | None) -> None:
+    """A cluster's controller: its lab hosts and their VPs on the mux; a lab host: its place."""
+    if not cluster:
+        return
+    if cluster["role"] == "controller":
+        table = _table(f"lab hosts (VXLAN {cluster['vni']})", ("host", "address", "VPs up"))
+        for host in cluster["hosts"]:
+            health = "down" if host["up"] == 0 else f"{host['up']}/{host['vps']}"
+            table.add_row(*map(escape, (host["host"], host["underlay"], health)))
+        ui.out.print(table)
+        return
+    ui.out.print(
+        f"lab host {cluster['host']} ({cluster['underlay']}) of a cluster: {cluster['vps']} VPs,"
+        f" controller host {cluster['controller']}, VXLAN {cluster['vni']}",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
 
 
 def _print_links(links: list[dict[str, Any]]) -> None:
@@ -556,6 +593,17 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="bring a lab up and leave it running")
     up.add_argument("topology")
     lab_opts(up)
+    part = up.add_argument_group("a lab over several hosts (docs/cluster.md)")
+    part.add_argument(
+        "--cluster", metavar="FILE", help="this host is one of the cluster FILE describes"
+    )
+    role = part.add_mutually_exclusive_group()
+    role.add_argument("--shard", metavar="HOST", help="run lab host HOST's VPs (with --cluster)")
+    role.add_argument(
+        "--controller",
+        action="store_true",
+        help="run the controller host: sc_remoted and the mux of every VP (with --cluster)",
+    )
     up.set_defaults(func=cmd_up)
 
     down = sub.add_parser("down", help="tear a running lab down")

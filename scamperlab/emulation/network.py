@@ -112,6 +112,9 @@ class EmulatedNetwork:
     on_event: fallback.EventSink | None = None
     on_pid: fallback.PidSink | None = None
     self_check: bool = True
+    # A lab host of a cluster (emulation/tunnel.py): the controller namespace only
+    # forwards to sc_remoted on another host, so it must not hold sc_remoted's address.
+    gateway: bool = False
     # (node, interface) -> the interface at the other end of its link, and that end's MAC.
     _peers: dict[tuple[str, str], tuple[Interface, str]] = field(init=False, repr=False)
     # VP name -> the number of its management port (``m<n>``) on the controller.
@@ -277,12 +280,15 @@ class EmulatedNetwork:
         are configured with the rest of each VP (:meth:`_config_lines`).
         """
         controller = self.plan.controller_ipv4
-        ctl_lines = ["link set lo up", f"addr add {controller}/32 dev lo"]
+        ctl_lines = ["link set lo up"]
+        if not self.gateway:
+            ctl_lines.append(f"addr add {controller}/32 dev lo")
+        src = "" if self.gateway else f" src {controller}"
         for i, vp in enumerate(self.plan.of_kind("vp")):
             port = f"m{i}"
             ctl_lines += [
                 f"link set {port} up",
-                f"route add {vp.ipv4}/32 dev {port} src {controller}",
+                f"route add {vp.ipv4}/32 dev {port}{src}",
                 *_permanent_neighbours(port, link_mac(_MGMT_VP, i), vp.ipv4),
             ]
         self.run(

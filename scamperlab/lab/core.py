@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scamperlab.emulation.delay import shaping_summary
 from scamperlab.emulation.faults import LinkChange, LinkFaults
@@ -52,6 +52,9 @@ from scamperlab.topology.model import LinkParams, Topology
 from scamperlab.topology.plan import LabPlan, LinkPlan, NodePlan, make_plan
 from scamperlab.topology.truth import PathTruth
 from scamperlab.wire.mux import Attr, vp_update
+
+if TYPE_CHECKING:
+    from scamperlab.lab.cluster import Shard
 
 log = logging.getLogger(__name__)
 #: event kinds logged as warnings (every event goes to events.log and ``status`` alike)
@@ -99,12 +102,17 @@ class Lab:
         group: str | None = None,
         recorder: Recorder | None = None,
         standins: bool | None = None,
+        shard: Shard | None = None,
     ) -> None:
+        # A lab host of a cluster (scamperlab.lab.cluster): its own VPs of the one plan.
+        self.shard = shard
+        if shard is not None:
+            topology = shard.plan.topology
         self.topology = topology
         # Perform what the VPs' scamper lacks (scamperlab.mux.standin), unless turned off.
         self.standins = topology.defaults.standins if standins is None else standins
         self.name = name or topology.name
-        self.plan: LabPlan = make_plan(topology)
+        self.plan: LabPlan = make_plan(topology) if shard is None else shard.plan
         self.source = Path(source) if source else None
         self.scamper_prefix = scamper_prefix
         self.appear_timeout = appear_timeout
@@ -347,6 +355,7 @@ class Lab:
             log_dir=self.state.path("logs"),
             on_event=self._event,
             on_pid=lambda old, new: self._on_pid("delayd", CONTROLLER, old, new),
+            gateway=self.shard is not None,
         )
         supervisor = VpSupervisor(
             net,
@@ -364,7 +373,9 @@ class Lab:
                 " itself (-M), and --record taps scamperlab's own mux server; record through"
                 " a proxy instead: scamperlab up, then scamperlab record FILE --mux MUX -- ..."
             )
-        if serve_mux_ourselves:
+        if self.shard is not None:
+            pass  # the cluster's controller host serves the mux
+        elif serve_mux_ourselves:
             registry = VpRegistry(attrs)
             legacy = None if install.emits_task_ids else install.version
             mux = MuxServer(self.mux_path, registry, legacy_version=legacy, recorder=self.recorder)
@@ -387,7 +398,13 @@ class Lab:
             remoted=remoted,
             supervisor=supervisor,
             loop=LoopThread(f"scamperlab-{self.name}"),
-            presence=Presence(self.socket_dir, supervisor, registry, self._save_status),
+            presence=Presence(
+                self.socket_dir,
+                supervisor,
+                registry,
+                self._save_status,
+                None if self.shard is None else self.shard.scanner(supervisor),
+            ),
             links=LinkFaults(net),
             started_at=time.time(),
             mux=mux,
@@ -498,6 +515,12 @@ class Lab:
 
     def _start_controller(self, parts: RunningLab) -> None:
         """sc_remoted, the mux and the VP supervisor: ready before the first VP's node is."""
+        if self.shard is not None:  # sc_remoted is on the controller host: a gateway to it
+            self.shard.open(parts.net)
+            self.state.info["cluster"] = self.shard.describe()
+            parts.teardown.callback(self._stop_vps, parts.supervisor)
+            parts.teardown.callback(_detach_quietly, parts)
+            return
         parts.teardown.callback(parts.remoted.stop)
         self.state.track("sc_remoted", CONTROLLER, parts.remoted.start())
         # VPs stop before sc_remoted, and only once nothing restarts them any more.

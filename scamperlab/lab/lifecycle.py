@@ -42,6 +42,7 @@ from scamperlab.lab.state import (
 )
 
 if TYPE_CHECKING:
+    from scamperlab.lab.cluster import ClusterController
     from scamperlab.lab.core import Lab, Progress
     from scamperlab.shim import ImportChoice
 
@@ -204,6 +205,8 @@ def up_detached(
     progress: Progress | None = None,
     notify: Notify | None = None,
     standins: bool | None = None,
+    cluster: str | Path | None = None,
+    shard: str | None = None,
 ) -> DetachedLab:
     """Bring a lab up in a daemon of its own and return once every VP is on the mux.
 
@@ -213,6 +216,11 @@ def up_detached(
     :class:`~scamperlab.errors.LabStartError` (the daemon has removed the
     lab); a ``KeyboardInterrupt`` meanwhile stops the daemon, which tears
     down what it built, and then propagates.
+
+    With a ``cluster`` file, this host is one of a cluster's
+    (:mod:`scamperlab.lab.cluster`): lab host ``shard``, or with no ``shard``
+    the controller host, which serves the mux and returns at once (lab hosts
+    join it whenever they come up).
     """
     from scamperlab.topology.loader import load_topology
 
@@ -231,6 +239,14 @@ def up_detached(
         argv += ["--group", group]
     if standins is not None:
         argv.append("--standins" if standins else "--no-standins")
+    if cluster is not None:
+        from scamperlab.topology.cluster import load_cluster, make_cluster_plan
+
+        planned = make_cluster_plan(topo, load_cluster(cluster), lab_name)
+        if shard is not None:
+            planned.shard(shard)  # an unknown host fails here, with its message
+        argv += ["--cluster", str(Path(cluster).resolve())]
+        argv += ["--shard", shard] if shard else []
     env = dict(os.environ)
     if state_dir is not None:
         env["SCAMPERLAB_STATE_DIR"] = str(state_dir)
@@ -279,8 +295,9 @@ def _serve_detached(argv: Sequence[str]) -> int:
     parser.add_argument("--ssh", action="store_true")
     parser.add_argument("--group")
     parser.add_argument("--standins", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--cluster")
+    parser.add_argument("--shard")
     args = parser.parse_args(argv)
-    from scamperlab.lab.core import Lab
 
     progress = os.fdopen(args.progress_fd, "w", buffering=1)
 
@@ -294,14 +311,7 @@ def _serve_detached(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     start = time.monotonic()
     try:
-        lab = Lab.from_file(
-            args.topology,
-            name=args.name,
-            scamper_prefix=args.scamper_prefix,
-            ssh=args.ssh,
-            group=args.group,
-            standins=args.standins,
-        )
+        lab = _daemon_lab(args)
     except SystemExit:
         return 0
     except ScamperlabError as exc:
@@ -334,6 +344,44 @@ def _serve_detached(argv: Sequence[str]) -> int:
         return 0
     finally:
         lab.stop()
+
+
+def _daemon_lab(args: argparse.Namespace) -> Lab | ClusterController:
+    """The daemon's lab: one host's whole lab, or its part of a cluster's."""
+    from scamperlab.lab.core import Lab
+
+    if args.cluster is None:
+        return Lab.from_file(
+            args.topology,
+            name=args.name,
+            scamper_prefix=args.scamper_prefix,
+            ssh=args.ssh,
+            group=args.group,
+            standins=args.standins,
+        )
+    from scamperlab.lab.cluster import ClusterController, Shard
+    from scamperlab.topology.cluster import load_cluster, make_cluster_plan
+    from scamperlab.topology.loader import load_topology
+
+    topo = load_topology(args.topology)
+    cluster = make_cluster_plan(topo, load_cluster(args.cluster), args.name)
+    if args.shard is None:
+        return ClusterController(
+            cluster,
+            name=args.name,
+            scamper_prefix=args.scamper_prefix,
+            source=args.topology,
+            group=args.group,
+        )
+    return Lab(
+        topo,
+        shard=Shard(cluster, args.shard),
+        name=args.name,
+        scamper_prefix=args.scamper_prefix,
+        source=args.topology,
+        group=args.group,
+        standins=args.standins,
+    )
 
 
 # -- down ------------------------------------------------------------------------

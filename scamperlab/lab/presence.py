@@ -15,10 +15,24 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from scamperlab.mux.registry import VpRegistry
-from scamperlab.processes.remoted import scan_vp_sockets
-from scamperlab.processes.vantage import VpSupervisor
+from scamperlab.processes.remoted import VpSocket, scan_vp_sockets
+
+
+class Supervision(Protocol):
+    """Who is told which VPs have sockets: the VP supervisor, or (on a cluster's
+    controller, whose VPs run elsewhere) a plain list (:mod:`scamperlab.lab.cluster`)."""
+
+    def check(self, sockets: dict[str, set[Path]]) -> set[str]:
+        """The VPs that are up, given each VP's sockets."""
+        ...
+
+    def fresh_sockets(self, name: str) -> set[Path]:
+        """The sockets of ``name`` its current scamper may own."""
+        ...
+
 
 # Seconds between two scans of the socket directory.
 SCAN_INTERVAL = 0.2
@@ -30,11 +44,15 @@ class Presence:
     def __init__(
         self,
         socket_dir: Path,
-        supervisor: VpSupervisor,
+        supervisor: Supervision,
         registry: VpRegistry | None,
         on_change: Callable[[], None],
+        scan: Callable[[], list[VpSocket]] | None = None,
     ) -> None:
         self.socket_dir = socket_dir
+        # Where the sockets are learnt from: sc_remoted's directory unless told otherwise
+        # (a cluster's lab host, whose sc_remoted is on another host).
+        self.scan = scan or (lambda: scan_vp_sockets(socket_dir))
         self.supervisor = supervisor
         self.registry = registry  # None where sc_remoted serves the mux itself
         self.on_change = on_change
@@ -83,7 +101,7 @@ class Presence:
     def _scan(self) -> None:
         by_name: dict[str, set[Path]] = {}
         address: dict[Path, str] = {}
-        for sock in scan_vp_sockets(self.socket_dir):
+        for sock in self.scan():
             if sock.monitor is None:
                 continue
             by_name.setdefault(sock.monitor, set()).add(sock.path)
