@@ -24,6 +24,8 @@ learning) and every neighbour is permanent (no ARP across hosts).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from scamperlab.emulation import netns
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.topology.cluster import ClusterPlan, TunnelEnd
@@ -32,45 +34,59 @@ from scamperlab.topology.cluster import ClusterPlan, TunnelEnd
 TUNNEL_IF = "vx0"
 
 
-def _create(cluster: ClusterPlan, local: TunnelEnd, pid: int) -> str:
-    """The ``ip`` line that makes the tunnel inside ``pid``'s namespace, over this host's."""
-    return (
+@dataclass(frozen=True)
+class TunnelConfig:
+    """One host's end of the tunnel, as the three scripts that make it."""
+
+    create: str  # ``ip -batch``, run in the host's own namespace: the underlay's
+    inside: str  # ``ip -batch`` in the lab's controller namespace: address, neighbours, routes
+    fdb: str  # ``bridge -batch`` there: where each peer's MAC is
+
+
+def _config(
+    cluster: ClusterPlan, local: TunnelEnd, peers: list[TunnelEnd], pid: int, routes: list[str]
+) -> TunnelConfig:
+    create = (
         f"link add {TUNNEL_IF} netns {pid} address {local.mac} mtu {cluster.mtu}"
         f" type vxlan id {cluster.vni} local {local.underlay} dstport {cluster.port}"
         " nolearning\n"
     )
-
-
-def _inside(local: TunnelEnd, peers: list[TunnelEnd]) -> list[str]:
-    """The tunnel's address, and one permanent neighbour per peer."""
-    lines = [f"link set {TUNNEL_IF} up", f"addr add {local.transit} dev {TUNNEL_IF}"]
-    lines += [
+    inside = [f"link set {TUNNEL_IF} up", f"addr add {local.transit} dev {TUNNEL_IF}"]
+    inside += [
         f"neigh replace {p.transit.ip} lladdr {p.mac} dev {TUNNEL_IF} nud permanent" for p in peers
     ]
-    return lines
-
-
-def _fdb(peers: list[TunnelEnd]) -> str:
-    """Where each peer's MAC is: one static entry each, so nothing is ever flooded."""
-    return "".join(
+    # One static entry per peer and no all-zeros entry: nothing is ever flooded.
+    fdb = "".join(
         f"fdb add {p.mac} dev {TUNNEL_IF} dst {p.underlay} self permanent\n" for p in peers
     )
+    return TunnelConfig(create, "\n".join([*inside, *routes]) + "\n", fdb)
 
 
-def _open(net: EmulatedNetwork, cluster: ClusterPlan, local: TunnelEnd, lines: list[str]) -> None:
-    pid = net.pid(CONTROLLER)
-    peers = [cluster.controller] if local != cluster.controller else []
-    if not peers:
-        peers = [h.end for h in cluster.hosts.values()]
-    # Run from this process's namespace: the host's network is the tunnel's underlay.
-    netns.run_batch(["ip", "-batch", "-"], _create(cluster, local, pid), "tunnel creation")
-    net.run(
-        CONTROLLER,
-        ["ip", "-batch", "-"],
-        "tunnel set-up",
-        "\n".join([*_inside(local, peers), *lines]) + "\n",
+def gateway_config(cluster: ClusterPlan, host: str, pid: int) -> TunnelConfig:
+    """Lab host ``host``'s end: ``198.19.240.1`` is routed to the controller host."""
+    controller = cluster.controller
+    route = (
+        f"route add {cluster.lab.controller_ipv4}/32 via {controller.transit.ip} dev {TUNNEL_IF}"
     )
-    net.run(CONTROLLER, ["bridge", "-batch", "-"], "tunnel peers", _fdb(peers))
+    return _config(cluster, cluster.host(host).end, [controller], pid, [route])
+
+
+def controller_config(cluster: ClusterPlan, pid: int) -> TunnelConfig:
+    """The controller host's end: each VP's /32 is routed to the host it runs on."""
+    routes = [
+        f"route add {cluster.lab.nodes[vp].ipv4}/32 via {host.end.transit.ip} dev {TUNNEL_IF}"
+        for host in cluster.hosts.values()
+        for vp in host.vps
+    ]
+    peers = [host.end for host in cluster.hosts.values()]
+    return _config(cluster, cluster.controller, peers, pid, routes)
+
+
+def _open(net: EmulatedNetwork, config: TunnelConfig) -> None:
+    # Run from this process's namespace: the host's network is the tunnel's underlay.
+    netns.run_batch(["ip", "-batch", "-"], config.create, "tunnel creation")
+    net.run(CONTROLLER, ["ip", "-batch", "-"], "tunnel set-up", config.inside)
+    net.run(CONTROLLER, ["bridge", "-batch", "-"], "tunnel peers", config.fdb)
 
 
 def open_gateway(net: EmulatedNetwork, cluster: ClusterPlan, host: str) -> None:
@@ -79,17 +95,11 @@ def open_gateway(net: EmulatedNetwork, cluster: ClusterPlan, host: str) -> None:
     ``net`` is built with ``gateway=True``: its management ports route each
     VP's /32 and the namespace has no controller address of its own.
     """
-    local = cluster.host(host).end
-    netns.write_sysctls([(net.pid(CONTROLLER), {"net.ipv4.ip_forward": "1"})])
-    route = f"route add {cluster.lab.controller_ipv4}/32 via {cluster.controller.transit.ip}"
-    _open(net, cluster, local, [f"{route} dev {TUNNEL_IF}"])
+    pid = net.pid(CONTROLLER)
+    netns.write_sysctls([(pid, {"net.ipv4.ip_forward": "1"})])
+    _open(net, gateway_config(cluster, host, pid))
 
 
 def open_controller(net: EmulatedNetwork, cluster: ClusterPlan) -> None:
     """Route every VP's measurement address to the host it runs on, through the tunnel."""
-    lines = []
-    for host in cluster.hosts.values():
-        for vp in host.vps:
-            address = cluster.lab.nodes[vp].ipv4
-            lines.append(f"route add {address}/32 via {host.end.transit.ip} dev {TUNNEL_IF}")
-    _open(net, cluster, cluster.controller, lines)
+    _open(net, controller_config(cluster, net.pid(CONTROLLER)))

@@ -29,7 +29,7 @@ from scamperlab.lab.state import is_running, read_state
 from scamperlab.scamper import ScamperCtrl
 from scamperlab.topology.cluster import VXLAN_PORT, ClusterFile, make_cluster_plan
 from scamperlab.topology.loader import parse_topology
-from tests.integration.leftovers import Snapshot, root_links
+from tests.integration.leftovers import Snapshot, alive, left_in, root_links
 
 HOSTS = ("h1", "h2", "h3")
 VPS_PER_HOST = 10
@@ -240,6 +240,20 @@ def test_three_hosts_one_mux_each_vp_at_its_own_address(machines: Cluster) -> No
     machines.up(gone)
     wait_until(f"{gone}'s VPs back", lambda: set(read(machines.mux)) == everyone)
     assert read(machines.mux) == {name: address[name] for name in everyone}
+    assert set(ping_all(machines.mux, everyone)) == everyone
+
+    # A lab host whose scamperlab is killed outright keeps its VPs running (as a
+    # one-host lab whose owner is killed does); its next 'up' cleans that up and
+    # brings them back as new VPs.
+    crashed = machines.machines[HOSTS[1]]
+    before = _snapshot(crashed)
+    owner = crashed.owner()
+    os.kill(owner, 9)
+    wait_until(f"{crashed.name}'s owner gone", lambda: not is_running(LAB, crashed.state_dir))
+    machines.up(crashed.name)
+    assert [pid for pid, start in before.processes.items() if alive(pid, start)] == []
+    assert left_in(before.namespaces, before.taken) == []
+    wait_until("every VP on the mux again", lambda: set(read(machines.mux)) == everyone)
     assert set(ping_all(machines.mux, everyone)) == everyone
 
     snapshots = [_snapshot(m) for m in machines.machines.values()]

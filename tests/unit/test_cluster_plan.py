@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from scamperlab.emulation.tunnel import controller_config, gateway_config
 from scamperlab.errors import ClusterError
 from scamperlab.topology import load_topology
 from scamperlab.topology.addresses import MANAGEMENT_V4
@@ -158,3 +159,31 @@ def test_a_cluster_file_is_read_and_its_errors_name_it(tmp_path: Path) -> None:
         load_cluster(bad)
     with pytest.raises(ClusterError, match="cannot read cluster file"):
         load_cluster(tmp_path / "missing.yaml")
+
+
+def test_the_tunnel_is_all_static_routes_neighbours_and_one_fdb_entry_per_peer() -> None:
+    plan = make_cluster_plan(load_topology(SYNTH), cluster(vni=77))
+    ctl = controller_config(plan, 4242)
+    assert ctl.create == (
+        "link add vx0 netns 4242 address 02:5c:10:00:00:00 mtu 1450"
+        " type vxlan id 77 local 192.0.2.1 dstport 4789 nolearning\n"
+    )
+    assert ctl.fdb.splitlines() == [
+        f"fdb add {h.end.mac} dev vx0 dst {h.end.underlay} self permanent"
+        for h in plan.hosts.values()
+    ]
+    routes = [line for line in ctl.inside.splitlines() if line.startswith("route ")]
+    assert sorted(routes) == sorted(
+        f"route add {plan.lab.nodes[vp].ipv4}/32 via {plan.host_of(vp).end.transit.ip} dev vx0"
+        for vp in plan.lab.nodes
+        if plan.lab.nodes[vp].kind == "vp"
+    )
+    h2 = gateway_config(plan, "h2", 99)
+    assert "local 192.0.2.12 " in h2.create and "netns 99 " in h2.create
+    assert h2.fdb == "fdb add 02:5c:10:00:00:00 dev vx0 dst 192.0.2.1 self permanent\n"
+    assert h2.inside.splitlines() == [
+        "link set vx0 up",
+        "addr add 198.19.255.3/24 dev vx0",
+        "neigh replace 198.19.255.1 lladdr 02:5c:10:00:00:00 dev vx0 nud permanent",
+        "route add 198.19.240.1/32 via 198.19.255.1 dev vx0",
+    ]
