@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import logging
+import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -533,6 +534,18 @@ def _doctor_import(label: str, python: str | None) -> ImportChoice | str | None:
     return found
 
 
+def cmd_wheelhouse(args: argparse.Namespace) -> int:
+    from scamperlab.deploy.wheelhouse import build_wheelhouse
+
+    wheels = build_wheelhouse(Path(args.dir), args.arch, args.python)
+    for wheel in wheels:
+        print(wheel.name)
+    ui.err.print(
+        escape(f"{len(wheels)} wheels in {args.dir} for {args.arch}, Python {args.python}")
+    )
+    return 0
+
+
 def cmd_inventory(args: argparse.Namespace) -> int:
     import yaml
 
@@ -732,6 +745,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inv.add_argument("--name", default="fleet", help="lab name of --to-topology's topology")
     inv.set_defaults(func=cmd_inventory)
+
+    wheels = sub.add_parser(
+        "wheelhouse",
+        help="scamperlab and its dependencies as wheels, for hosts that install from them",
+    )
+    wheels.add_argument("dir", help="directory to write the wheels to")
+    wheels.add_argument(
+        "--arch",
+        default=platform.machine(),
+        help="the hosts' machine, as uname -m prints it (default: this machine's)",
+    )
+    wheels.add_argument(
+        "--python",
+        default=f"{sys.version_info.major}.{sys.version_info.minor}",
+        help="the hosts' Python, e.g. 3.11 (default: this one's)",
+    )
+    wheels.set_defaults(func=cmd_wheelhouse)
     return parser
 
 

@@ -35,8 +35,15 @@ BIN = Path(sys.executable).parent
 MUX = "/run/scamper-mux/mux"
 BUNDLE = "/opt/scamperlab/scamperlab.pyz"
 #: lab target -> inventory host; the controller and the Pis take over these namespaces.
-HOSTS = {"ctl": "controller", "pi1": "pi1.example", "pi2": "pi2.example"}
-ADDRESS = {"ctl": "198.51.100.20", "pi1": "203.0.113.11", "pi2": "203.0.113.12"}
+HOSTS = {"ctl": "controller", "pi1": "pi1.example", "pi2": "pi2.example", "lh1": "labhost1"}
+ADDRESS = {
+    "ctl": "198.51.100.20",
+    "pi1": "203.0.113.11",
+    "pi2": "203.0.113.12",
+    "lh1": "198.51.100.31",
+}
+#: the containers that run labs of their own (playbooks/cluster.yml)
+LAB_HOSTS = {"lh1"}
 TARGET = "192.0.2.80"
 
 #: What the last torn-down site left behind, for test_zz_leftovers.py.
@@ -75,6 +82,7 @@ class Site:
     key: Path
     timings: dict[str, float] = field(default_factory=dict)
     first_run: subprocess.CompletedProcess[str] | None = None
+    first_lab_hosts_run: subprocess.CompletedProcess[str] | None = None
 
     def provision(self) -> subprocess.CompletedProcess[str]:
         """The first run of site.yml, made once, whichever test asks for it first."""
@@ -83,6 +91,14 @@ class Site:
             self.first_run = self.playbook()
             self.timings["first run"] = time.monotonic() - t0
         return self.first_run
+
+    def provision_lab_hosts(self) -> subprocess.CompletedProcess[str]:
+        """The first run of cluster.yml (the lab hosts), made once."""
+        if self.first_lab_hosts_run is None:
+            t0 = time.monotonic()
+            self.first_lab_hosts_run = self.playbook(playbook="cluster.yml")
+            self.timings["lab hosts first run"] = time.monotonic() - t0
+        return self.first_lab_hosts_run
 
     def in_ops(self, argv: list[str]) -> list[str]:
         return ["nsenter", f"--net=/proc/{self.lab.net.pid('ops')}/ns/net", "--", *argv]
@@ -102,9 +118,9 @@ class Site:
             "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
         }
 
-    def playbook(self, *extra: str) -> subprocess.CompletedProcess[str]:
+    def playbook(self, *extra: str, playbook: str = "site.yml") -> subprocess.CompletedProcess[str]:
         argv = [str(BIN / "ansible-playbook"), "-i", str(self.inventory), *extra]
-        argv.append(str(PLAYBOOKS / "site.yml"))
+        argv.append(str(PLAYBOOKS / playbook))
         return subprocess.run(
             self.in_ops(argv),
             env=self.ansible_env(),
@@ -172,13 +188,21 @@ def write_inventory(path: Path, key: Path, known_hosts: Path) -> None:
         # built into the test's directory rather than the checkout's build/
         "scamper_controller_mux_bundle": str(path.parent / "scamperlab-mux.pyz"),
     }
+    groups["scamperlab_hosts"] = {
+        "hosts": {HOSTS[node]: {"ansible_host": ADDRESS[node]} for node in sorted(LAB_HOSTS)},
+        # built into the test's directory rather than the checkout's build/
+        "vars": {
+            "scamperlab_host_wheelhouse": str(path.parent / "wheelhouse"),
+            "scamperlab_host_services": True,
+        },
+    }
     for node, host in HOSTS.items():
-        if node != "ctl":
+        if node != "ctl" and node not in LAB_HOSTS:
             vars_ = groups["scamper_vps"]["hosts"][host] or {}
             groups["scamper_vps"]["hosts"][host] = vars_ | {"ansible_host": ADDRESS[node]}
     # pi1 also gets the optional firewall.
     groups["scamper_vps"]["hosts"]["pi1.example"]["scamper_vp_firewall"] = True
-    for group in ("scamper_controller", "scamper_vps"):
+    for group in ("scamper_controller", "scamper_vps", "scamperlab_hosts"):
         groups[group]["vars"] = groups[group].get("vars", {}) | {
             "ansible_user": USER,
             "ansible_ssh_private_key_file": str(key),
@@ -228,12 +252,21 @@ def site() -> Iterator[Site]:
             )
             pub = (tmp / "id_ed25519.pub").read_text()
             for node in HOSTS:
-                fleet.boot(node, lab.net.pid(node), pub)
+                fleet.boot(node, lab.net.pid(node), pub, nested=node in LAB_HOSTS)
             nspawn_pids = [c.proc.pid for c in fleet.containers.values()]
             fleet.wait_ready()
             timings["boot"] = time.monotonic() - t0
             inventory = tmp / "hosts.yml"
             write_inventory(inventory, key, tmp / "known_hosts")
+            # Here, where the package registry is reachable (the ops namespace, where
+            # Ansible runs, reaches only the lab); the role finds it built and goes on.
+            t0 = time.monotonic()
+            subprocess.run(
+                [str(BIN / "scamperlab"), "wheelhouse", str(tmp / "wheelhouse")],
+                check=True,
+                capture_output=True,
+            )
+            timings["wheelhouse"] = time.monotonic() - t0
             yield Site(lab, fleet, tmp, inventory, key, timings)
             fleet.close()
     finally:

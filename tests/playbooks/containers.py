@@ -98,7 +98,16 @@ class Fleet:
         )
         self._made_nspawn_run = not _NSPAWN_RUN.exists()
 
-    def boot(self, name: str, netns_pid: int, authorized_key: str) -> Container:
+    def boot(
+        self, name: str, netns_pid: int, authorized_key: str, nested: bool = False
+    ) -> Container:
+        """Boot a container in the network namespace of ``netns_pid``.
+
+        A ``nested`` container is a lab host: a lab inside it makes namespaces,
+        veths and tunnels and sets per-namespace sysctls, so it gets every
+        capability and a writable ``/proc/sys/net`` (nspawn's
+        ``SYSTEMD_NSPAWN_API_VFS_WRITABLE=network``), as root has on a real host.
+        """
         base = self.workdir / name
         upper, work, root = base / "upper", base / "work", base / "root"
         for d in (upper, work, root):
@@ -133,7 +142,7 @@ class Fleet:
                     f"--network-namespace-path=/proc/{netns_pid}/ns/net",
                     # The lab namespace is the container's own: let its root manage it
                     # (the VP role's optional firewall), as root can on a real Pi.
-                    "--capability=CAP_NET_ADMIN",
+                    "--capability=all" if nested else "--capability=CAP_NET_ADMIN",
                     "--console=passive",
                     "--resolv-conf=off",
                     "--timezone=off",
@@ -143,6 +152,7 @@ class Fleet:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=os.environ | {"SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"} if nested else None,
             )
         container = Container(name, root, netns_pid, proc, log, lock)
         self.containers[name] = container

@@ -4,7 +4,8 @@ debootstrap is slow (minutes) and is the only step that needs the Debian
 mirror, so it runs once per machine and its result is kept as a tar under
 the cache directory. Everything the playbooks install (scamper, stunnel,
 openssl, python3-apt for Ansible's apt module) is included at this point:
-the containers themselves never reach any network but the lab's, so the
+and what a lab host runs a lab with (mnexec, iptables, venv, the servers); the
+containers themselves never reach any network but the lab's, so the
 roles' apt step must find the packages already there. That is also how the
 roles behave on real hardware with packages pre-installed: they refresh
 apt's lists only when something is missing.
@@ -24,7 +25,7 @@ from pathlib import Path
 CACHE_DIR = Path(os.environ.get("SCAMPERLAB_CACHE_DIR", "/var/cache/scamperlab"))
 SUITE = "bookworm"
 #: Bump when the recipe below changes, so that stale caches are rebuilt.
-RECIPE = 2
+RECIPE = 3
 PACKAGES = [
     "systemd",
     "systemd-sysv",
@@ -40,6 +41,15 @@ PACKAGES = [
     "iputils-ping",
     "procps",
     "nftables",
+    # What a lab host runs a lab with (the scamperlab_host role, playbooks/cluster.yml).
+    "mininet",
+    "iptables",
+    "python3-venv",
+    # and its topologies' DNS and HTTP(S) servers (scamperlab_host_services)
+    "nsd",
+    "unbound",
+    "nginx",
+    "ca-certificates",
 ]
 #: The login Ansible uses, like the first user of a Raspberry Pi OS image.
 USER = "pi"
@@ -53,6 +63,11 @@ _MASK = [
     "console-getty.service",
     "getty.target",
     "systemd-networkd-wait-online.service",
+    # A lab starts its own servers; the packages' system-wide ones would only hold port 53/80.
+    "nsd.service",
+    "unbound.service",
+    "unbound-resolvconf.service",
+    "nginx.service",
 ]
 
 

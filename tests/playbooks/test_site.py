@@ -16,9 +16,12 @@ import time
 
 import pytest
 
-from tests.playbooks.conftest import ADDRESS, MUX, TARGET, Site, recap
+import scamperlab
+from tests.playbooks.conftest import ADDRESS, MUX, ROOT, TARGET, Site, recap
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
+TOPOLOGY = ROOT / "topologies" / "ark-mini.yaml"
+LIST_VPS = ROOT / "examples" / "list_vps.py"
 LAB_NETS = [
     ipaddress.ip_network(n)
     for n in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
@@ -145,6 +148,50 @@ def test_second_run_changes_nothing(provisioned: Site) -> None:
     counts = recap(done.stdout)
     changed = {host: c["changed"] for host, c in counts.items() if c["changed"]}
     assert changed == {}, done.stdout[-8000:]
+
+
+@pytest.fixture
+def lab_host(site: Site) -> Site:
+    """The site after cluster.yml's first run on the lab host."""
+    if site.provision_lab_hosts().returncode != 0:
+        pytest.fail("cluster.yml's first run failed (see test_lab_host_gets_scamperlab)")
+    return site
+
+
+def test_lab_host_gets_scamperlab(site: Site) -> None:
+    done = site.provision_lab_hosts()
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    assert recap(done.stdout)["labhost1"]["failed"] == 0
+    version = site.ssh("lh1", "scamperlab --version")
+    assert version.returncode == 0, version.stderr
+    assert scamperlab.__version__ in version.stdout
+    freeze = site.ssh("lh1", "/opt/scamperlab/venv/bin/python -m pip freeze").stdout
+    assert f"scamperlab=={scamperlab.__version__}" in freeze.splitlines()
+
+
+def test_a_lab_runs_inside_the_lab_host(lab_host: Site) -> None:
+    for local, remote in ((TOPOLOGY, "/tmp/ark-mini.yaml"), (LIST_VPS, "/tmp/list_vps.py")):
+        done = lab_host.ssh("lh1", f"cat > {remote}", stdin=local.read_text())
+        assert done.returncode == 0, done.stderr
+    done = lab_host.ssh(
+        "lh1",
+        "sudo scamperlab run /tmp/ark-mini.yaml --"
+        " /opt/scamperlab/venv/bin/python /tmp/list_vps.py {mux}",
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1] == "14 VPs", done.stdout
+    # run returned: nothing of the inner lab is left on the lab host
+    left = lab_host.fleet.containers["lh1"].exec(["pgrep", "-l", "scamper|sc_remoted|mnexec"])
+    assert left.stdout == "", left.stdout
+    links = lab_host.fleet.containers["lh1"].exec(["ip", "-br", "link"]).stdout.split("\n")
+    assert {line.split()[0].split("@")[0] for line in links if line} == {"lo", "eth0"}
+
+
+def test_second_lab_hosts_run_changes_nothing(lab_host: Site) -> None:
+    done = lab_host.playbook(playbook="cluster.yml")
+    assert done.returncode == 0, done.stdout[-6000:]
+    assert recap(done.stdout)["labhost1"]["changed"] == 0, done.stdout[-8000:]
 
 
 def _main_pid(site: Site, node: str) -> int:
