@@ -534,6 +534,18 @@ def _doctor_import(label: str, python: str | None) -> ImportChoice | str | None:
     return found
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from scamperlab.deploy import cluster
+
+    if args.action == "status":
+        return cluster.run(cluster.status_argv(args.inventory))
+    if args.action == "up" and args.topology is None:
+        raise ScamperlabError("which lab? scamperlab cluster up INVENTORY TOPOLOGY")
+    return cluster.run(
+        cluster.playbook_argv(args.inventory, args.topology, down=args.action == "down")
+    )
+
+
 def cmd_wheelhouse(args: argparse.Namespace) -> int:
     from scamperlab.deploy.wheelhouse import build_wheelhouse
 
@@ -745,6 +757,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inv.add_argument("--name", default="fleet", help="lab name of --to-topology's topology")
     inv.set_defaults(func=cmd_inventory)
+
+    cluster = sub.add_parser(
+        "cluster",
+        help="a lab over several hosts, provisioned by Ansible (playbooks/cluster.yml)",
+    )
+    cluster.add_argument("action", choices=("up", "down", "status"))
+    cluster.add_argument(
+        "inventory", help="Ansible inventory: scamperlab_controller and scamperlab_hosts"
+    )
+    cluster.add_argument("topology", nargs="?", help="the lab's topology file (for up)")
+    cluster.set_defaults(func=cmd_cluster)
 
     wheels = sub.add_parser(
         "wheelhouse",

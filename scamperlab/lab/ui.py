@@ -42,11 +42,15 @@ class _Console(Console):
 
 
 def console(stderr: bool = False) -> Console:
-    """A console on stdout (or stderr) that wraps only where it has a terminal to fit."""
-    probe = _Console(stderr=stderr)
+    """A console on stdout (or stderr) that wraps only where it has a terminal to fit.
+
+    Without rich's emoji codes: an IPv6 address such as ``2001:db8:1000:a::2``
+    holds ``:a:``, which rich would print as an emoji.
+    """
+    probe = _Console(stderr=stderr, emoji=False)
     if probe.is_terminal:
         return probe
-    return _Console(stderr=stderr, width=PIPE_WIDTH, soft_wrap=True)
+    return _Console(stderr=stderr, width=PIPE_WIDTH, soft_wrap=True, emoji=False)
 
 
 err = console(stderr=True)

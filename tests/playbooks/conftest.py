@@ -46,8 +46,8 @@ ADDRESS = {
 LAB_HOSTS = {"lh1"}
 TARGET = "192.0.2.80"
 
-#: What the last torn-down site left behind, for test_zz_leftovers.py.
-LAST_TEARDOWN: dict[str, Any] = {}
+#: What each torn-down site left behind, for test_zz_leftovers.py.
+TEARDOWNS: list[dict[str, Any]] = []
 
 
 def _missing() -> str | None:
@@ -80,6 +80,8 @@ class Site:
     tmp: Path
     inventory: Path
     key: Path
+    #: lab target -> the address its container is reached at
+    addresses: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
     first_run: subprocess.CompletedProcess[str] | None = None
     first_lab_hosts_run: subprocess.CompletedProcess[str] | None = None
@@ -148,7 +150,7 @@ class Site:
             f"UserKnownHostsFile={self.tmp / 'known_hosts'}",
             "-o",
             "StrictHostKeyChecking=accept-new",
-            f"{USER}@{ADDRESS[node]}",
+            f"{USER}@{self.addresses[node]}",
             command,
         ]
         return subprocess.run(
@@ -178,10 +180,6 @@ def recap(output: str) -> dict[str, dict[str, int]]:
 def write_inventory(path: Path, key: Path, known_hosts: Path) -> None:
     inventory = topology_to_inventory(load_topology(HERE / "fleet.yaml"))
     groups = inventory["all"]["children"]
-    ssh_args = (
-        f"-o IdentitiesOnly=yes -o UserKnownHostsFile={known_hosts}"
-        " -o StrictHostKeyChecking=accept-new"
-    )
     groups["scamper_controller"]["hosts"]["controller"] |= {
         "ansible_host": ADDRESS["ctl"],
         "scamper_controller_mux_users": [USER],
@@ -203,12 +201,7 @@ def write_inventory(path: Path, key: Path, known_hosts: Path) -> None:
     # pi1 also gets the optional firewall.
     groups["scamper_vps"]["hosts"]["pi1.example"]["scamper_vp_firewall"] = True
     for group in ("scamper_controller", "scamper_vps", "scamperlab_hosts"):
-        groups[group]["vars"] = groups[group].get("vars", {}) | {
-            "ansible_user": USER,
-            "ansible_ssh_private_key_file": str(key),
-            "ansible_ssh_common_args": ssh_args,
-            "ansible_python_interpreter": "/usr/bin/python3",
-        }
+        groups[group]["vars"] = groups[group].get("vars", {}) | ssh_vars(key, known_hosts)
     path.write_text(yaml.safe_dump(inventory, sort_keys=False))
 
 
@@ -221,8 +214,36 @@ def provisioned(site: Site) -> Site:
     return site
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Site]:
+def ssh_vars(key: Path, known_hosts: Path) -> dict[str, str]:
+    """Inventory variables for reaching the containers as the login user."""
+    return {
+        "ansible_user": USER,
+        "ansible_ssh_private_key_file": str(key),
+        "ansible_ssh_common_args": f"-o IdentitiesOnly=yes -o UserKnownHostsFile={known_hosts}"
+        " -o StrictHostKeyChecking=accept-new",
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }
+
+
+def build_wheelhouse(tmp: Path, timings: dict[str, float]) -> Path:
+    """The wheelhouse for the lab hosts, built here, where the package registry is reachable
+    (the ops namespace, where Ansible runs, reaches only the lab); the role finds it built."""
+    t0 = time.monotonic()
+    wheelhouse = tmp / "wheelhouse"
+    subprocess.run(
+        [str(BIN / "scamperlab"), "wheelhouse", str(wheelhouse)], check=True, capture_output=True
+    )
+    timings["wheelhouse"] = time.monotonic() - t0
+    return wheelhouse
+
+
+@contextlib.contextmanager
+def booted(
+    lab_file: Path, name: str, addresses: dict[str, str], nested: set[str]
+) -> Iterator[Site]:
+    """A lab from ``lab_file`` and a booted container in each target ``addresses`` names
+    (``nested``: lab hosts), reached from the lab's ``ops`` namespace; gone afterwards, with
+    what is left recorded in TEARDOWNS for test_zz_leftovers.py."""
     from scamperlab.lab import Lab
     from tests.integration.leftovers import root_links
 
@@ -233,14 +254,14 @@ def site() -> Iterator[Site]:
     links_before = root_links()
     state_root = Path(os.environ.get("SCAMPERLAB_STATE_DIR", "/run/scamperlab-ansible"))
     state_dir = state_root / f"test-{os.getpid()}"
-    tmp = Path(tempfile.mkdtemp(prefix="scamperlab-site-", dir="/var/tmp"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"scamperlab-{name}-", dir="/var/tmp"))
     workdir = tmp / "containers"
     namespaces: set[int] = set()
     nspawn_pids: list[int] = []
     fleet: Fleet | None = None
     try:
         t0 = time.monotonic()
-        with Lab.from_file(HERE / "lab.yaml", name="pifleet", state_dir=state_dir) as lab:
+        with Lab.from_file(lab_file, name=name, state_dir=state_dir) as lab:
             assert lab.net is not None
             namespaces = {os.stat(f"/proc/{lab.net.pid(n)}/ns/net").st_ino for n in lab.net.hosts}
             timings["lab"] = time.monotonic() - t0
@@ -251,23 +272,12 @@ def site() -> Iterator[Site]:
                 ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
             )
             pub = (tmp / "id_ed25519.pub").read_text()
-            for node in HOSTS:
-                fleet.boot(node, lab.net.pid(node), pub, nested=node in LAB_HOSTS)
+            for node in addresses:
+                fleet.boot(node, lab.net.pid(node), pub, nested=node in nested)
             nspawn_pids = [c.proc.pid for c in fleet.containers.values()]
             fleet.wait_ready()
             timings["boot"] = time.monotonic() - t0
-            inventory = tmp / "hosts.yml"
-            write_inventory(inventory, key, tmp / "known_hosts")
-            # Here, where the package registry is reachable (the ops namespace, where
-            # Ansible runs, reaches only the lab); the role finds it built and goes on.
-            t0 = time.monotonic()
-            subprocess.run(
-                [str(BIN / "scamperlab"), "wheelhouse", str(tmp / "wheelhouse")],
-                check=True,
-                capture_output=True,
-            )
-            timings["wheelhouse"] = time.monotonic() - t0
-            yield Site(lab, fleet, tmp, inventory, key, timings)
+            yield Site(lab, fleet, tmp, tmp / "hosts.yml", key, addresses, timings)
             fleet.close()
     finally:
         if fleet is not None:
@@ -276,19 +286,27 @@ def site() -> Iterator[Site]:
         with contextlib.suppress(OSError):
             state_dir.rmdir()
             state_root.rmdir()
-        from tests.integration.leftovers import root_links
-
-        LAST_TEARDOWN.clear()
-        LAST_TEARDOWN.update(
-            tmp=tmp,
-            tmp_exists=tmp.exists(),
-            mounts=mounts_under(tmp),
-            nspawn_alive=[p for p in nspawn_pids if Path(f"/proc/{p}").exists()],
-            namespaces=namespaces,
-            links_added=root_links() - links_before,
-            nspawn_run=sorted(str(p) for p in Path("/run/systemd/nspawn").glob("*/*"))
-            if Path("/run/systemd/nspawn").exists()
-            else [],
-            state_dir_exists=state_dir.exists(),
-            timings=timings,
+        TEARDOWNS.append(
+            {
+                "site": name,
+                "tmp": tmp,
+                "tmp_exists": tmp.exists(),
+                "mounts": mounts_under(tmp),
+                "nspawn_alive": [p for p in nspawn_pids if Path(f"/proc/{p}").exists()],
+                "namespaces": namespaces,
+                "links_added": root_links() - links_before,
+                "nspawn_run": sorted(str(p) for p in Path("/run/systemd/nspawn").glob("*/*"))
+                if Path("/run/systemd/nspawn").exists()
+                else [],
+                "state_dir_exists": state_dir.exists(),
+                "timings": timings,
+            }
         )
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Site]:
+    with booted(HERE / "lab.yaml", "pifleet", ADDRESS, LAB_HOSTS) as site:
+        write_inventory(site.inventory, site.key, site.tmp / "known_hosts")
+        build_wheelhouse(site.tmp, site.timings)
+        yield site

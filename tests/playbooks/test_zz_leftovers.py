@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 
 from scamperlab.emulation.netns import processes_in
-from tests.playbooks.conftest import LAST_TEARDOWN
+from tests.playbooks.conftest import TEARDOWNS
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 
-def test_site_left_nothing_behind() -> None:
-    if not LAST_TEARDOWN:
-        pytest.skip("the site was not started in this session")
-    left = LAST_TEARDOWN
+@pytest.mark.parametrize("site", ["pifleet", "clusterfleet"])
+def test_site_left_nothing_behind(site: str) -> None:
+    done = [t for t in TEARDOWNS if t["site"] == site]
+    if not done:
+        pytest.skip(f"site {site} was not started in this session")
+    (left,) = done
     assert not left["tmp_exists"], f"copies left in {left['tmp']}"
     assert left["mounts"] == [], "overlay mounts left"
     assert left["nspawn_alive"] == [], "containers still running"
