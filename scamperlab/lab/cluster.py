@@ -250,7 +250,7 @@ class ClusterController:
             if mux is not None:
                 await mux.close()
 
-        stack.callback(lambda: loop.call(detach(), timeout=10))
+        stack.callback(_quietly, lambda: loop.call(detach(), timeout=10))
         loop.call(attach())
         self.access.own_socket(self.mux_path)
 
@@ -295,10 +295,12 @@ class ClusterController:
         try:
             with deferred_signals():
                 stack, self._teardown = self._teardown, None
-                if stack is not None:
-                    stack.close()
-                self.presence = None
-                self.state.release()
+                try:
+                    if stack is not None:
+                        stack.close()
+                finally:
+                    self.presence = None
+                    self.state.release()
         finally:
             self._signals.release()
 
@@ -308,3 +310,11 @@ class ClusterController:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _quietly(call: Callable[[], None]) -> None:
+    """Stop watching and serving; a wedged loop must not stop the teardown (as in a Lab)."""
+    try:
+        call()
+    except Exception:
+        log.exception("cluster controller: stopping the mux and the socket watcher failed")

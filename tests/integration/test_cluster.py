@@ -32,14 +32,14 @@ from scamperlab.topology.loader import parse_topology
 from tests.integration.leftovers import Snapshot, alive, left_in, root_links
 
 HOSTS = ("h1", "h2", "h3")
-VPS_PER_HOST = 10
+VPS_PER_HOST = 100
 TARGET = "203.0.113.10"
 LAB = "clu"
 DELAY_MS = 5.0
 
 
 def topology_text() -> str:
-    """Two routers 5 ms apart, 30 VPs on one side, a target on the other."""
+    """Two routers 5 ms apart, every VP on one side, a target on the other."""
     vps = [
         {"name": f"vp{i:02d}.test", "cc": "nz", "tags": [f"n:{i}"], "uplink": {"router": "core"}}
         for i in range(len(HOSTS) * VPS_PER_HOST)
