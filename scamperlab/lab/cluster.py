@@ -42,7 +42,7 @@ from scamperlab.lab.views import LabEvent, LabVp, vps_of
 from scamperlab.mux.metadata import metadata_file, vp_attrs
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.mux.server import MuxServer
-from scamperlab.processes.binaries import check_host_tools, find_scamper
+from scamperlab.processes.binaries import ScamperInstall, check_host_tools, find_scamper
 from scamperlab.processes.liveness import connection
 from scamperlab.processes.remoted import Remoted, VpSocket
 from scamperlab.processes.vantage import VpSupervisor
@@ -211,7 +211,9 @@ class ClusterController:
                 raise
             raise LabStartError(f"cluster controller {self.name!r} failed: {exc!r}") from exc
 
-    def _serve(self, stack: contextlib.ExitStack, net: EmulatedNetwork, install: Any) -> None:
+    def _serve(
+        self, stack: contextlib.ExitStack, net: EmulatedNetwork, install: ScamperInstall
+    ) -> None:
         """sc_remoted, the mux (ours, or sc_remoted's own with a metadata file), presence."""
         attrs = {
             vp.name: vp_attrs(vp, str(self.cluster.lab.nodes[vp.name].ipv6))
