@@ -42,7 +42,7 @@ from scamperlab.lab.views import LabEvent, LabVp, vps_of
 from scamperlab.mux.metadata import metadata_file, vp_attrs
 from scamperlab.mux.registry import VpRegistry
 from scamperlab.mux.server import MuxServer
-from scamperlab.processes.binaries import check_host_tools, find_scamper
+from scamperlab.processes.binaries import ScamperInstall, check_host_tools, find_scamper
 from scamperlab.processes.liveness import connection
 from scamperlab.processes.remoted import Remoted, VpSocket
 from scamperlab.processes.vantage import VpSupervisor
@@ -211,7 +211,9 @@ class ClusterController:
                 raise
             raise LabStartError(f"cluster controller {self.name!r} failed: {exc!r}") from exc
 
-    def _serve(self, stack: contextlib.ExitStack, net: EmulatedNetwork, install: Any) -> None:
+    def _serve(
+        self, stack: contextlib.ExitStack, net: EmulatedNetwork, install: ScamperInstall
+    ) -> None:
         """sc_remoted, the mux (ours, or sc_remoted's own with a metadata file), presence."""
         attrs = {
             vp.name: vp_attrs(vp, str(self.cluster.lab.nodes[vp.name].ipv6))
@@ -250,7 +252,7 @@ class ClusterController:
             if mux is not None:
                 await mux.close()
 
-        stack.callback(lambda: loop.call(detach(), timeout=10))
+        stack.callback(_quietly, lambda: loop.call(detach(), timeout=10))
         loop.call(attach())
         self.access.own_socket(self.mux_path)
 
@@ -295,10 +297,12 @@ class ClusterController:
         try:
             with deferred_signals():
                 stack, self._teardown = self._teardown, None
-                if stack is not None:
-                    stack.close()
-                self.presence = None
-                self.state.release()
+                try:
+                    if stack is not None:
+                        stack.close()
+                finally:
+                    self.presence = None
+                    self.state.release()
         finally:
             self._signals.release()
 
@@ -308,3 +312,11 @@ class ClusterController:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _quietly(call: Callable[[], None]) -> None:
+    """Stop watching and serving; a wedged loop must not stop the teardown (as in a Lab)."""
+    try:
+        call()
+    except Exception:
+        log.exception("cluster controller: stopping the mux and the socket watcher failed")

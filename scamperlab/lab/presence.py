@@ -114,7 +114,7 @@ class Presence:
                 # supervisor is announced as it is).
                 fresh = self.supervisor.fresh_sockets(name)
                 if fresh:
-                    path = max(fresh, key=lambda p: p.stat().st_mtime if p.exists() else 0)
+                    path = max(fresh, key=_mtime)
                     announce[name] = (path, address[path])
             self.registry.sync(announce)
         if present != self._present:
@@ -122,3 +122,13 @@ class Presence:
                 self._present = present
                 self._changed.notify_all()
             self.on_change()
+
+
+def _mtime(path: Path) -> float:
+    """A socket's age, 0 when it is gone: sc_remoted removes a departed VP's socket at any
+    moment, even between two looks at it (seen as 300 VPs departed at once), and an
+    error here would end the watch, and with it every later arrival and departure."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0

@@ -25,21 +25,21 @@ import pytest
 import yaml
 
 from scamperlab.emulation import netns
-from scamperlab.lab.state import is_running, read_state
+from scamperlab.lab.state import is_running, process_starttime, read_state
 from scamperlab.scamper import ScamperCtrl
 from scamperlab.topology.cluster import VXLAN_PORT, ClusterFile, make_cluster_plan
 from scamperlab.topology.loader import parse_topology
 from tests.integration.leftovers import Snapshot, alive, left_in, root_links
 
 HOSTS = ("h1", "h2", "h3")
-VPS_PER_HOST = 10
+VPS_PER_HOST = 100
 TARGET = "203.0.113.10"
 LAB = "clu"
 DELAY_MS = 5.0
 
 
 def topology_text() -> str:
-    """Two routers 5 ms apart, 30 VPs on one side, a target on the other."""
+    """Two routers 5 ms apart, every VP on one side, a target on the other."""
     vps = [
         {"name": f"vp{i:02d}.test", "cc": "nz", "tags": [f"n:{i}"], "uplink": {"router": "core"}}
         for i in range(len(HOSTS) * VPS_PER_HOST)
@@ -226,9 +226,12 @@ def test_three_hosts_one_mux_each_vp_at_its_own_address(machines: Cluster) -> No
     gone = HOSTS[0]
     kept = everyone - by_host[gone]
     snapshot = _snapshot(machines.machines[gone])
-    os.kill(machines.machines[gone].owner(), 15)
+    owner = machines.machines[gone].owner()
+    started = process_starttime(owner)
+    os.kill(owner, 15)
     wait_until(f"{gone}'s VPs gone", lambda: set(read(machines.mux)) == kept)
-    wait_until(f"{gone} down", lambda: not is_running(LAB, machines.machines[gone].state_dir))
+    # Its lock goes with its state directory, just before the process itself.
+    wait_until(f"{gone}'s scamperlab gone", lambda: process_starttime(owner) != started)
     snapshot.assert_gone()
     wait_until(
         "status to see the host down",
@@ -248,13 +251,21 @@ def test_three_hosts_one_mux_each_vp_at_its_own_address(machines: Cluster) -> No
     crashed = machines.machines[HOSTS[1]]
     before = _snapshot(crashed)
     owner = crashed.owner()
+    started = process_starttime(owner)
     os.kill(owner, 9)
-    wait_until(f"{crashed.name}'s owner gone", lambda: not is_running(LAB, crashed.state_dir))
+    wait_until(f"{crashed.name}'s scamperlab gone", lambda: process_starttime(owner) != started)
     machines.up(crashed.name)
     assert [pid for pid, start in before.processes.items() if alive(pid, start)] == []
     assert left_in(before.namespaces, before.taken) == []
     wait_until("every VP on the mux again", lambda: set(read(machines.mux)) == everyone)
     assert set(ping_all(machines.mux, everyone)) == everyone
+
+    # The controller host goes and comes back: every lab host's VPs dial it again.
+    machines.down("ctl")
+    wait_until("the controller down", lambda: not machines.mux.exists())
+    machines.up("ctl")
+    wait_until("every VP back on the new mux", lambda: set(read(machines.mux)) == everyone)
+    assert read(machines.mux) == {name: address[name] for name in everyone}
 
     snapshots = [_snapshot(m) for m in machines.machines.values()]
     for host in (*HOSTS, "ctl"):
