@@ -216,10 +216,13 @@ def _print_cluster(cluster: dict[str, Any] | None) -> None:
     if not cluster:
         return
     if cluster["role"] == "controller":
-        table = _table(f"lab hosts (VXLAN {cluster['vni']})", ("host", "address", "VPs up"))
+        table = _table(
+            f"lab hosts (VXLAN {cluster['vni']})", ("host", "address", "VPs up", "tunnel")
+        )
         for host in cluster["hosts"]:
             health = "down" if host["up"] == 0 else f"{host['up']}/{host['vps']}"
-            table.add_row(*map(escape, (host["host"], host["underlay"], health)))
+            tunnel = host.get("tunnel", "-")
+            table.add_row(*map(escape, (host["host"], host["underlay"], health, tunnel)))
         ui.out.print(table)
         return
     ui.out.print(

@@ -336,7 +336,7 @@ def pinned_namespaces(pids: Iterable[int]) -> Iterator[set[int]]:
             os.close(fd)
 
 
-def socket_in(pid: int, family: int, kind: int) -> socket.socket:
+def socket_in(pid: int, family: int, kind: int, proto: int = 0) -> socket.socket:
     """A socket in the network namespace of process ``pid`` (a node's holder).
 
     A socket belongs to the namespace it was made in, whichever thread uses
@@ -353,7 +353,7 @@ def socket_in(pid: int, family: int, kind: int) -> socket.socket:
             errors.append(error)
             return
         try:
-            made.append(socket.socket(family, kind))
+            made.append(socket.socket(family, kind, proto))
         except OSError as exc:
             errors.append(f"socket in the namespace of {pid}: {exc}")
 

@@ -33,6 +33,7 @@ from scamperlab.emulation.netns import deferred_signals
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError, LabStateError, ScamperlabError
 from scamperlab.lab.access import Access
+from scamperlab.lab.hostwatch import HostWatch
 from scamperlab.lab.loopthread import LoopThread
 from scamperlab.lab.owner import OwnerSignals, raise_fd_limit
 from scamperlab.lab.presence import Presence
@@ -145,6 +146,7 @@ class ClusterController:
         self.events: list[LabEvent] = []
         self.warnings: list[str] = []
         self.presence: Presence | None = None
+        self.watch: HostWatch | None = None
         self._teardown: contextlib.ExitStack | None = None
         self._signals = OwnerSignals()
 
@@ -193,6 +195,7 @@ class ClusterController:
             finally:
                 self.state.track_many(("shell", n, int(h.pid)) for n, h in net.hosts.items())
             tunnel.open_controller(net, self.cluster)
+            self._watch(stack, net)
             self._serve(stack, net, install)
             self.state.info.update(
                 topology=str(self.source.resolve()) if self.source else None,
@@ -256,9 +259,31 @@ class ClusterController:
         loop.call(attach())
         self.access.own_socket(self.mux_path)
 
+    def _watch(self, stack: contextlib.ExitStack, net: EmulatedNetwork) -> None:
+        """Ping every lab host over the tunnel; a silent one's VPs are let go at once."""
+        lab = self.cluster.lab
+        self.watch = HostWatch(
+            net.pid(CONTROLLER),
+            {name: str(host.end.transit.ip) for name, host in self.cluster.hosts.items()},
+            {
+                name: [str(lab.nodes[vp].ipv4) for vp in host.vps]
+                for name, host in self.cluster.hosts.items()
+            },
+            self.topology.controller.port,
+            self._host_event,
+        )
+        self.watch.start()
+        stack.callback(self.watch.stop)
+
+    def _host_event(self, host: str, message: str) -> None:
+        log.warning("lab host %s %s", host, message)
+        self._event("host", host, message)
+        self._changed()
+
     def describe(self) -> dict[str, Any]:
         """Each lab host and its VPs, for ``status`` (with how many are on the mux)."""
         present = self.presence.present if self.presence is not None else frozenset()
+        silent = self.watch.silent if self.watch is not None else frozenset()
         return {
             "role": "controller",
             "vni": self.cluster.vni,
@@ -269,6 +294,7 @@ class ClusterController:
                     "underlay": str(host.end.underlay),
                     "vps": len(host.vps),
                     "up": len(present & set(host.vps)),
+                    "tunnel": "silent" if host.name in silent else "answers",
                 }
                 for host in self.cluster.hosts.values()
             ],

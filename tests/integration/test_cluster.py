@@ -106,6 +106,13 @@ class Cluster:
         (lab,) = json.loads(done.stdout)
         return [int(host["up"]) for host in lab["cluster"]["hosts"]]
 
+    def tunnels(self) -> dict[str, str]:
+        """Whether each lab host answers over the tunnel, as the controller's status says."""
+        done = self.machines["ctl"].scamperlab("status", LAB, "--json")
+        assert done.returncode == 0, done.stderr
+        (lab,) = json.loads(done.stdout)
+        return {host["host"]: host["tunnel"] for host in lab["cluster"]["hosts"]}
+
     @property
     def mux(self) -> Path:
         return self.machines["ctl"].state_dir / LAB / "mux"
@@ -258,6 +265,23 @@ def test_three_hosts_one_mux_each_vp_at_its_own_address(machines: Cluster) -> No
     assert [pid for pid, start in before.processes.items() if alive(pid, start)] == []
     assert left_in(before.namespaces, before.taken) == []
     wait_until("every VP on the mux again", lambda: set(read(machines.mux)) == everyone)
+    assert set(ping_all(machines.mux, everyone)) == everyone
+
+    # A lab host cut off (its link to the Internet down: nothing is closed): the controller
+    # finds it silent over the tunnel and lets its VPs go in seconds, not at TCP's
+    # timeouts; the others keep measuring; reachable again, its VPs dial back in.
+    cut = HOSTS[2]
+    kept = everyone - by_host[cut]
+    link = ["mnexec", "-a", str(machines.machines[cut].pid), "ip", "link", "set", "eth0"]
+    subprocess.run([*link, "down"], check=True)
+    t0 = time.monotonic()
+    wait_until(f"{cut}'s VPs gone", lambda: set(read(machines.mux)) == kept, timeout=30)
+    assert time.monotonic() - t0 < 15
+    assert machines.tunnels()[cut] == "silent"
+    assert set(ping_all(machines.mux, kept)) == kept
+    subprocess.run([*link, "up"], check=True)
+    wait_until(f"{cut}'s VPs back", lambda: set(read(machines.mux)) == everyone, timeout=180)
+    assert machines.tunnels()[cut] == "answers"
     assert set(ping_all(machines.mux, everyone)) == everyone
 
     # The controller host goes and comes back: every lab host's VPs dial it again.

@@ -172,9 +172,10 @@ def test_status_shows_each_host_and_its_vps(up: Site) -> None:
     done = scamperlab_cluster(up, "status", str(up.inventory))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in done.stdout.splitlines()]
-    hosts = {row[0]: row for row in rows if len(row) == 3}
+    hosts = {row[0]: row for row in rows if len(row) == 4}
     for host in LAB_HOSTS:
-        assert hosts[host] == [host, ADDRESS[host], f"{VPS_PER_HOST}/{VPS_PER_HOST}"], done.stdout
+        up_ = f"{VPS_PER_HOST}/{VPS_PER_HOST}"
+        assert hosts[host] == [host, ADDRESS[host], up_, "answers"], done.stdout
 
 
 def test_a_killed_lab_host_takes_only_its_vps_away_and_brings_them_back(up: Site) -> None:
