@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from scamperlab.emulation import delay as fallback
-from scamperlab.emulation import netns
+from scamperlab.emulation import holders, netns
 from scamperlab.emulation import routers as behaviour
 from scamperlab.emulation.selfcheck import link_name, verify_links
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
@@ -103,7 +103,8 @@ class EmulatedNetwork:
 
     plan: LabPlan
     netem: bool = field(default_factory=kernel_has_netem)
-    hosts: dict[str, netns.NodeNamespace] = field(default_factory=dict)
+    hosts: dict[str, holders.NodeNamespace] = field(default_factory=dict)
+    forks: holders.ForkServer | None = None
     # Link index -> what applies its params ("netem", "nfqueue", "tbf", "none").
     mechanisms: dict[int, str] = field(default_factory=dict)
     delayd: fallback.DelayDaemon | None = None
@@ -125,7 +126,7 @@ class EmulatedNetwork:
             self._peers[ln.b.node, ln.b.name] = (ln.a, mac_a)
         self._mgmt_ports = {vp.name: i for i, vp in enumerate(self.plan.of_kind("vp"))}
 
-    def host(self, name: str) -> netns.NodeNamespace:
+    def host(self, name: str) -> holders.NodeNamespace:
         return self.hosts[name]
 
     def pid(self, name: str) -> int:
@@ -166,10 +167,18 @@ class EmulatedNetwork:
         report = progress or (lambda _msg: None)
         nodes = list(self.plan.nodes.values())
         report(f"creating {len(nodes) + 1} namespaces")
-        netns.spawn_namespaces(
-            [CONTROLLER, *(n.name for n in nodes)],
-            lambda ns: self.hosts.__setitem__(ns.name, ns),
-        )
+        self.forks = holders.ForkServer()
+        sysctls = [(CONTROLLER, _COMMON_SYSCTLS)]
+        for n in nodes:
+            values = dict(_COMMON_SYSCTLS)
+            router = self.plan.topology.router(n.name)
+            if n.kind == "router" and router is not None:
+                values |= _ROUTER_SYSCTLS | behaviour.router_sysctls(self.plan.topology, router)
+            sysctls.append((n.name, values))
+        # A signal between a holder's start and its registration would orphan a
+        # namespace that the caller's cleanup cannot see: hold signals meanwhile.
+        with netns.deferred_signals():
+            self.forks.holders(sysctls, lambda ns: self.hosts.__setitem__(ns.name, ns))
         vps = self.plan.of_kind("vp")
         report(f"creating {len(self.plan.links) + len(vps)} links")
         pairs = [
@@ -190,14 +199,6 @@ class EmulatedNetwork:
             for i, vp in enumerate(vps)
         ]
         netns.run_batch(["ip", "-batch", "-"], netns.veth_batch(pairs), "veth creation")
-        sysctls = [(self.pid(CONTROLLER), _COMMON_SYSCTLS)]
-        for n in nodes:
-            values = dict(_COMMON_SYSCTLS)
-            router = self.plan.topology.router(n.name)
-            if n.kind == "router" and router is not None:
-                values |= _ROUTER_SYSCTLS | behaviour.router_sysctls(self.plan.topology, router)
-            sysctls.append((self.pid(n.name), values))
-        netns.write_sysctls(sysctls)
         report("configuring addresses and routes")
         self._build_management()
         if before_nodes is not None:
@@ -451,17 +452,22 @@ class EmulatedNetwork:
             self.delayd = None
         with netns.pinned_namespaces(host.pid for host in self.hosts.values()) as namespaces:
             for host in self.hosts.values():
-                with contextlib.suppress(OSError):
-                    host.terminate()
+                host.terminate()
+            deadline = time.monotonic() + 5
             for host in self.hosts.values():
-                if host.shell is not None:
-                    try:
-                        host.shell.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        host.shell.kill()
-                        host.shell.wait()
+                host.wait(deadline - time.monotonic())
+                host.close()
             self.hosts.clear()
             _kill_inside(namespaces)
+        if self.forks is not None:
+            self.forks.close()
+            self.forks = None
+
+    def bind_mounts(self, mounts: Sequence[tuple[str, str, str]]) -> None:
+        """Bind-mount each (node, file, over) in that node's private mount namespace."""
+        if self.forks is None:
+            raise LabStartError("the lab's network is not running: no node to mount in")
+        self.forks.bind_mounts([(self.pid(node), path, over) for node, path, over in mounts])
 
 
 def _kill_inside(namespaces: set[int]) -> None:

@@ -46,8 +46,6 @@ Progress = Callable[[str, int, int], None]
 
 _PACKAGES = {"nsd-checkzone": "nsd"}
 _SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
-# Bind mounts are started in parallel, this many at a time (one mnexec each).
-_MOUNT_BATCH = 64
 
 
 def find_program(name: str) -> str:
@@ -168,24 +166,14 @@ class LabServices:
     def _bind_mounts(self, mounts: list[tuple[str, Path, str]], what: str) -> None:
         """Bind-mount each (node, file, over) in the node's private mount namespace."""
         own_mnt = os.stat("/proc/self/ns/mnt").st_ino
-        jobs: list[tuple[str, list[str]]] = []
-        for node, path, over in mounts:
-            pid = self.net.pid(node)
-            if os.stat(f"/proc/{pid}/ns/mnt").st_ino == own_mnt:
+        for node, _path, _over in mounts:
+            if os.stat(f"/proc/{self.net.pid(node)}/ns/mnt").st_ino == own_mnt:
                 # Never mount over the host's own files.
                 raise LabStartError(f"node {node} has no private mount namespace")
-            jobs.append((node, self.net.in_node(node, ["mount", "--bind", str(path), over])))
-        for start in range(0, len(jobs), _MOUNT_BATCH):
-            batch = [
-                (node, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-                for node, argv in jobs[start : start + _MOUNT_BATCH]
-            ]
-            results = [(node, proc.communicate()[0], proc.returncode) for node, proc in batch]
-            for node, out, code in results:
-                if code != 0:
-                    raise LabStartError(
-                        f"could not give {node} {what}: {out.decode(errors='replace').strip()}"
-                    )
+        try:
+            self.net.bind_mounts([(node, str(path), over) for node, path, over in mounts])
+        except LabStartError as exc:
+            raise LabStartError(f"could not give the lab's nodes {what}: {exc}") from None
 
     def _plan_servers(self) -> None:
         plan = self.net.plan
