@@ -28,6 +28,11 @@ Requests and replies (one line each):
 * ``{"op": "mount", "mounts": [[pid, file, over], ...]}``: bind-mount each
   file over a path in the mount namespace of process ``pid``; one
   ``{"mounted": n}`` or ``{"error": ...}``.
+* ``{"op": "run", "width": w, "jobs": [[pid, argv, stdin], ...]}``: run each
+  command in the network and mount namespaces of process ``pid`` (as
+  ``mnexec -a pid`` does), ``w`` at a time, with ``stdin`` as its input; one
+  ``{"job": i, "code": status, "output": text}`` per job as it ends. After
+  the first failure no more start: the rest are ``{"job": i, "skipped": true}``.
 """
 
 from __future__ import annotations
@@ -105,6 +110,70 @@ def _mount(mounts: list[list[Any]]) -> NoReturn:
     os._exit(0)
 
 
+def _enter(pid: int) -> None:
+    """Move this (single-threaded) process into the network and mount namespaces of ``pid``."""
+    fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC) for ns in ("net", "mnt")]
+    for fd, kind in zip(fds, (_CLONE_NEWNET, _CLONE_NEWNS), strict=True):
+        _check(_libc.setns(fd, kind), f"entering the namespaces of {pid}")
+        os.close(fd)
+
+
+def _start(pid: int, argv: list[str], stdin: str) -> tuple[int, int]:
+    """Fork one job: its input and output are memory files, so no pipe can fill up."""
+    inp = os.memfd_create("stdin")
+    os.write(inp, stdin.encode())
+    os.lseek(inp, 0, os.SEEK_SET)
+    out = os.memfd_create("output")
+    child = os.fork()
+    if child == 0:
+        try:
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as subprocess restores it
+            _enter(pid)
+            os.dup2(inp, 0)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            os.execvp(argv[0], argv)
+        except OSError as exc:
+            os.write(out, f"{argv[0]}: {exc}".encode())
+        os._exit(127)
+    os.close(inp)
+    return child, out
+
+
+def _run(jobs: list[list[Any]], width: int) -> NoReturn:
+    """In a worker child: every job, ``width`` at a time, each reported as it ends."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # this worker waits for its jobs
+    queue = list(enumerate(jobs))
+    queue.reverse()
+    running: dict[int, tuple[int, int]] = {}  # child pid -> (job, output file)
+    failed = False
+    while queue or running:
+        while queue and len(running) < width and not failed:
+            index, (pid, argv, stdin) = queue.pop()
+            try:
+                child, out = _start(int(pid), argv, stdin)
+            except OSError as exc:
+                _say({"job": index, "code": 127, "output": f"cannot start {argv[0]}: {exc}"})
+                failed = True
+                break
+            running[child] = (index, out)
+        if failed:
+            for index, _ in queue:
+                _say({"job": index, "skipped": True})
+            queue.clear()
+        if not running:
+            break
+        child, status = os.wait()
+        index, out = running.pop(child)
+        os.lseek(out, 0, os.SEEK_SET)
+        output = os.read(out, 1 << 16).decode(errors="replace")
+        os.close(out)
+        code = os.waitstatus_to_exitcode(status)
+        failed = failed or code != 0
+        _say({"job": index, "code": code, "output": output[-2000:]})
+    os._exit(0)
+
+
 def main() -> None:
     # Children are the kernel's to reap: holders outlive this server anyway.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -124,6 +193,13 @@ def main() -> None:
                     _mount(request["mounts"])
             except OSError as exc:
                 _say({"error": f"fork: {exc}", "mounted": 0})
+        elif request["op"] == "run":
+            try:
+                if os.fork() == 0:
+                    _run(request["jobs"], int(request["width"]))
+            except OSError as exc:
+                for index in range(len(request["jobs"])):
+                    _say({"job": index, "code": 127, "output": f"fork: {exc}"})
         else:
             _say({"error": f"unknown request {request['op']!r}"})
 

@@ -136,6 +136,39 @@ class ForkServer:
         if "error" in reply:
             raise LabStartError(f"bind mount failed: {reply['error']}")
 
+    def run(
+        self,
+        jobs: Sequence[tuple[int, Sequence[str], str, str, Callable[[], None] | None]],
+        width: int,
+        timeout: float = 120.0,
+    ) -> None:
+        """Run each (pid, argv, stdin, what, on_done) in the namespaces of process ``pid``,
+        ``width`` at a time; call ``on_done`` in this thread as each succeeds (e.g. start
+        a VP as soon as its node is ready). Raise on the first failure, once the
+        commands already running have ended."""
+        if not jobs:
+            return
+        self._send(
+            {
+                "op": "run",
+                "width": width,
+                "jobs": [[pid, list(argv), stdin] for pid, argv, stdin, _, _ in jobs],
+            }
+        )
+        failure: str | None = None
+        deadline = time.monotonic() + timeout
+        for _ in jobs:
+            (reply,) = self._replies(1, deadline - time.monotonic())
+            if reply.get("skipped"):
+                continue
+            _, _, _, what, on_done = jobs[int(reply["job"])]
+            if reply["code"] != 0:
+                failure = failure or f"{what} failed: {reply['output'].strip()[-500:]}"
+            elif on_done is not None and failure is None:
+                on_done()
+        if failure is not None:
+            raise LabStartError(failure)
+
     def close(self) -> None:
         """End the server (its holders stay until killed through their pidfds)."""
         with contextlib.suppress(OSError):

@@ -204,14 +204,18 @@ class EmulatedNetwork:
         if before_nodes is not None:
             before_nodes()
         order = sorted(nodes, key=lambda n: n.kind != "vp")
-        netns.run_many(
-            netns.Job(
-                self.in_node(node.name, ["ip", "-batch", "-"]),
-                "\n".join(self._config_lines(node)) + "\n",
-                f"address and route set-up in {node.name}",
-                None if on_node_ready is None else functools.partial(on_node_ready, node.name),
-            )
-            for node in order
+        self.forks.run(
+            [
+                (
+                    self.pid(node.name),
+                    ["ip", "-batch", "-"],
+                    "\n".join(self._config_lines(node)) + "\n",
+                    f"address and route set-up in {node.name}",
+                    None if on_node_ready is None else functools.partial(on_node_ready, node.name),
+                )
+                for node in order
+            ],
+            netns.PARALLEL,
         )
         report("shaping links")
         self._shape()

@@ -426,6 +426,14 @@ class Lab:
             nonlocal ready
             ready += 1
             report("nodes configured", ready, total_nodes - 1)
+            # A VP's scamper needs only its own node: it starts while the rest is built.
+            if name in rates:
+                parts.supervisor.start_one(name, rates[name])
+
+        def before_nodes() -> None:
+            self._start_controller(parts)
+            # Each node's resolv.conf, before any scamper reads it.
+            parts.services.mount_resolv_confs()
 
         # Saving state.json after every PID is quadratic in the lab's size: at
         # most a few saves a second while hundreds of processes start.
@@ -433,7 +441,7 @@ class Lab:
             try:
                 parts.net.start(
                     lambda msg: report(msg, 0, total_nodes),
-                    before_nodes=lambda: self._start_controller(parts),
+                    before_nodes=before_nodes,
                     on_node_ready=node_ready,
                 )
             finally:
@@ -443,11 +451,7 @@ class Lab:
         report("namespaces", total_nodes, total_nodes)
         self.state.info["links"] = parts.net.link_report()
         self._event("links", "-", shaping_summary(parts.net.mechanisms.values()))
-        # Servers and each node's resolv.conf, before any scamper reads it.
         parts.services.start(report)
-        with self.state.throttled():
-            for name, rate in rates.items():
-                parts.supervisor.start_one(name, rate)
         parts.loop.call(_attach(parts))
 
         total = len(self.topology.vps)

@@ -85,6 +85,7 @@ class LabServices:
     on_process: ProcessSink = lambda _program, _node, _pid: None
     servers: list[Server] = field(default_factory=list)
     ca: tuple[Path, Path] | None = None
+    _resolv_mounted: bool = False
 
     @property
     def ca_path(self) -> Path | None:
@@ -100,8 +101,9 @@ class LabServices:
         report: Progress = progress or (lambda _p, _d, _t: None)
         self._check_programs()
         self.directory.mkdir(parents=True, exist_ok=True)
-        report("resolv.conf", 0, 0)
-        self._mount_resolv_confs()
+        if not self._resolv_mounted:
+            report("resolv.conf", 0, 0)
+            self.mount_resolv_confs()
         self._plan_servers()
         if self.ca is not None:
             self._mount_trust(self.ca[0])
@@ -129,7 +131,9 @@ class LabServices:
             for program in needed.get(kind, []):
                 find_program(program)
 
-    def _mount_resolv_confs(self) -> None:
+    def mount_resolv_confs(self) -> None:
+        """Give each VP and target its own /etc/resolv.conf: before any program starts in
+        it (scamper reads it once, at start-up), so as soon as the namespaces exist."""
         (self.directory / "resolv").mkdir(parents=True, exist_ok=True)
         mounts: list[tuple[str, Path, str]] = []
         for node, resolver in dns.resolver_of(self.net.plan).items():
@@ -138,6 +142,7 @@ class LabServices:
             path.chmod(0o644)
             mounts.append((node, path, "/etc/resolv.conf"))
         self._bind_mounts(mounts, "its own /etc/resolv.conf")
+        self._resolv_mounted = True
 
     @property
     def trust_bundle_path(self) -> Path:
