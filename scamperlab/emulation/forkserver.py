@@ -43,6 +43,7 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 _CLONE_NEWNS = 0x00020000
@@ -174,6 +175,16 @@ def _run(jobs: list[list[Any]], width: int) -> NoReturn:
     os._exit(0)
 
 
+def _child(work: Callable[..., object], *args: Any) -> NoReturn:
+    """Run a forked child's work and end it there, whatever happens: an exception
+    (a lab gone mid-reply, its pipe closed) must never return a child to the
+    server's loop, reading the server's requests."""
+    try:
+        work(*args)
+    finally:
+        os._exit(1)
+
+
 def main() -> None:
     # Children are the kernel's to reap: holders outlive this server anyway.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -184,19 +195,19 @@ def main() -> None:
             for name, sysctls in request["nodes"]:
                 try:
                     if os.fork() == 0:
-                        _hold(name, sysctls, sleep)
+                        _child(_hold, name, sysctls, sleep)
                 except OSError as exc:
                     _say({"name": name, "error": f"fork: {exc}"})
         elif request["op"] == "mount":
             try:
                 if os.fork() == 0:
-                    _mount(request["mounts"])
+                    _child(_mount, request["mounts"])
             except OSError as exc:
                 _say({"error": f"fork: {exc}", "mounted": 0})
         elif request["op"] == "run":
             try:
                 if os.fork() == 0:
-                    _run(request["jobs"], int(request["width"]))
+                    _child(_run, request["jobs"], int(request["width"]))
             except OSError as exc:
                 for index in range(len(request["jobs"])):
                     _say({"job": index, "code": 127, "output": f"fork: {exc}"})

@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scamperlab.emulation import forkserver
@@ -57,16 +58,26 @@ class NodeNamespace:
 class ForkServer:
     """The lab's one fork server (see :mod:`scamperlab.emulation.forkserver`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_path: Path | None = None) -> None:
         # -I: the server needs only the standard library; nothing on the caller's path.
-        # A session of its own: Ctrl-C is the lab's to handle, not the server's.
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", forkserver.__file__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            start_new_session=True,
-            close_fds=True,
-        )
+        # A session of its own: Ctrl-C is the lab's to handle, not the server's. Its
+        # stderr is never the caller's: a child still running would keep that open.
+        log = subprocess.DEVNULL
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", forkserver.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+            )
+        finally:
+            if log != subprocess.DEVNULL:
+                os.close(log)
         self._buf = b""
         self._pending: list[dict[str, Any]] = []
 
@@ -170,13 +181,14 @@ class ForkServer:
 
     def close(self) -> None:
         """End the server (its holders stay until killed through their pidfds)."""
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
+        # Its stdout too: a worker still replying (to a start-up interrupted mid-run)
+        # then ends on the closed pipe instead of waiting for a reader.
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
