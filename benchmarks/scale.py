@@ -93,6 +93,39 @@ def children(pid: int) -> list[int]:
     return [int(c) for c in text.split()]
 
 
+def live_namespaces() -> int | None:
+    """Network namespaces the kernel holds (freed or not), from the slab allocator."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/slabinfo").read_text().splitlines():
+            if line.startswith("net_namespace "):
+                return int(line.split()[1])
+    return None
+
+
+def settle(before: int | None, timeout: float = 15.0) -> None:
+    """Wait until the kernel has freed the namespaces of the previous measurement.
+
+    It frees them in a work queue after their last process is gone, taking
+    the same locks as ``ip link`` and ``ip addr``: measured straight after the
+    raw floor's teardown of 1,000 namespaces, a start-up pays for part of it.
+    Done when the count is back to ``before`` or has not changed for 0.5 s
+    (other work on the machine may hold namespaces of its own).
+    """
+    if before is None:
+        return
+    deadline = time.monotonic() + timeout
+    last, since = live_namespaces(), time.monotonic()
+    while time.monotonic() < deadline:
+        now = live_namespaces()
+        if now is None or now <= before:
+            return
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since > 0.5:
+            return
+        time.sleep(0.05)
+
+
 def machine() -> dict[str, Any]:
     cpu = next(
         (
@@ -353,10 +386,13 @@ def size_row(n: int, state: str, pings: int, rounds: int) -> dict[str, Any]:
     each round's scamperlab/raw ratio, the one least moved by a load that
     changes between rounds.
     """
+    before = live_namespaces()
     row: dict[str, Any] = {"mininet": bare_mininet(n), "rounds": []}
     raws, labs = [], []
     for _ in range(rounds):
+        settle(before)
         raw = raw_floor(n)
+        settle(before)
         lab = scamperlab_lab(n, state, pings)
         raws.append(raw)
         labs.append(lab)

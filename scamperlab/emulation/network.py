@@ -26,7 +26,14 @@ from typing import Any
 from scamperlab.emulation import delay as fallback
 from scamperlab.emulation import holders, netns
 from scamperlab.emulation import routers as behaviour
-from scamperlab.emulation.selfcheck import link_name, verify_links
+from scamperlab.emulation.selfcheck import (
+    cancel_checks,
+    finish_checks,
+    link_name,
+    raise_failures,
+    start_checks,
+    verify_links,
+)
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
 from scamperlab.errors import LabStartError
 from scamperlab.topology.model import LinkParams
@@ -162,8 +169,8 @@ class EmulatedNetwork:
 
         ``before_nodes`` runs once the controller's namespace is configured
         (where sc_remoted goes); ``on_node_ready(name)`` as soon as each node
-        has its addresses and routes, VPs first, so a VP's scamper can start
-        while the rest of the network is still being built.
+        has its addresses and routes (routers and targets, then VPs), so a
+        VP's scamper can start while the rest of the network is still being built.
         """
         report = progress or (lambda _msg: None)
         nodes = list(self.plan.nodes.values())
@@ -206,8 +213,36 @@ class EmulatedNetwork:
         self._build_management()
         if before_nodes is not None:
             before_nodes()
-        order = sorted(nodes, key=lambda n: n.kind != "vp")
-        self.forks.run(
+        # Routers and targets first, shaped, and their links' self-check started: its
+        # pings (0.2 s at least) then run while the VPs are configured and their
+        # scampers start, instead of after them.
+        vp_nodes = [n for n in nodes if n.kind == "vp"]
+        self._configure([n for n in nodes if n.kind != "vp"], on_node_ready)
+        report("shaping links")
+        self._shape()
+        self._router_behaviour()
+        early = [ln for ln in self.plan.links if self._no_vp_on(ln)]
+        pings = start_checks(self.in_node, early) if self.self_check else []
+        try:
+            self._configure(vp_nodes, on_node_ready)
+        except BaseException:
+            cancel_checks(pings)
+            raise
+        checks = finish_checks(pings)
+        if self.self_check:
+            report("measuring link delay and loss")
+            late = [ln for ln in self.plan.links if not self._no_vp_on(ln)]
+            checks += finish_checks(start_checks(self.in_node, late))
+            raise_failures(checks, self.mechanisms)
+
+    def _no_vp_on(self, link: LinkPlan) -> bool:
+        return all(self.plan.nodes[end.node].kind != "vp" for end in (link.a, link.b))
+
+    def _configure(
+        self, nodes: Sequence[NodePlan], on_node_ready: Callable[[str], None] | None
+    ) -> None:
+        """Each node's interfaces, addresses and routes: one ``ip -batch`` a node, many at once."""
+        self._forks().run(
             [
                 (
                     self.pid(node.name),
@@ -216,16 +251,10 @@ class EmulatedNetwork:
                     f"address and route set-up in {node.name}",
                     None if on_node_ready is None else functools.partial(on_node_ready, node.name),
                 )
-                for node in order
+                for node in nodes
             ],
             netns.PARALLEL,
         )
-        report("shaping links")
-        self._shape()
-        self._router_behaviour()
-        if self.self_check:
-            report("measuring link delay and loss")
-            self.verify_links()
 
     def _config_lines(self, node: NodePlan) -> list[str]:
         """``ip -batch`` lines for a node's interfaces, addresses and routes (and, for a VP,
