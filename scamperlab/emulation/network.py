@@ -120,6 +120,8 @@ class EmulatedNetwork:
     log_dir: Path | None = None
     on_event: fallback.EventSink | None = None
     on_pid: fallback.PidSink | None = None
+    # Told each node's holder (node, pid) as soon as it exists, for the lab's cleanup.
+    on_holder: Callable[[str, int], None] | None = None
     self_check: bool = True
     # (node, interface) -> the interface at the other end of its link, and that end's MAC.
     _peers: dict[tuple[str, str], tuple[Interface, str]] = field(init=False, repr=False)
@@ -186,7 +188,7 @@ class EmulatedNetwork:
         # A signal between a holder's start and its registration would orphan a
         # namespace that the caller's cleanup cannot see: hold signals meanwhile.
         with netns.deferred_signals():
-            self.forks.holders(sysctls, lambda ns: self.hosts.__setitem__(ns.name, ns))
+            self.forks.holders(sysctls, self._add_holder)
         vps = self.plan.of_kind("vp")
         report(f"creating {len(self.plan.links) + len(vps)} links")
         pairs = [
@@ -234,6 +236,11 @@ class EmulatedNetwork:
             late = [ln for ln in self.plan.links if not self._no_vp_on(ln)]
             checks += finish_checks(start_checks(self.in_node, late))
             raise_failures(checks, self.mechanisms)
+
+    def _add_holder(self, holder: holders.NodeNamespace) -> None:
+        self.hosts[holder.name] = holder
+        if self.on_holder is not None:
+            self.on_holder(holder.name, holder.pid)
 
     def _no_vp_on(self, link: LinkPlan) -> bool:
         return all(self.plan.nodes[end.node].kind != "vp" for end in (link.a, link.b))

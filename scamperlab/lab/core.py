@@ -347,6 +347,8 @@ class Lab:
             log_dir=self.state.path("logs"),
             on_event=self._event,
             on_pid=lambda old, new: self._on_pid("delayd", CONTROLLER, old, new),
+            # Each holder is tracked at once: VPs start before the network is complete.
+            on_holder=lambda node, pid: self.state.track("shell", node, pid),
         )
         supervisor = VpSupervisor(
             net,
@@ -438,16 +440,11 @@ class Lab:
         # Saving state.json after every PID is quadratic in the lab's size: at
         # most a few saves a second while hundreds of processes start.
         with self.state.throttled():
-            try:
-                parts.net.start(
-                    lambda msg: report(msg, 0, total_nodes),
-                    before_nodes=before_nodes,
-                    on_node_ready=node_ready,
-                )
-            finally:
-                self.state.track_many(
-                    ("shell", node, int(host.pid)) for node, host in parts.net.hosts.items()
-                )
+            parts.net.start(
+                lambda msg: report(msg, 0, total_nodes),
+                before_nodes=before_nodes,
+                on_node_ready=node_ready,
+            )
         report("namespaces", total_nodes, total_nodes)
         self.state.info["links"] = parts.net.link_report()
         self._event("links", "-", shaping_summary(parts.net.mechanisms.values()))
