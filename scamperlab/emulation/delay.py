@@ -297,8 +297,11 @@ class DelayDaemon:
     def _reply(self, timeout: float) -> dict[str, Any]:
         assert self.proc is not None and self.proc.stdout is not None
         out = self.proc.stdout
-        ready, _, _ = select.select([out], [], [], timeout)
-        line = out.readline() if ready else b""
+        # poll, not select: the daemon is started after the 1,000 pidfds of a
+        # 1,000-VP lab's holders, so its pipe's descriptor is above select's 1,024.
+        poller = select.poll()
+        poller.register(out, select.POLLIN)
+        line = out.readline() if poller.poll(timeout * 1000) else b""
         if not line:
             return {"error": "the delay daemon did not answer (see its log)"}
         reply: dict[str, Any] = json.loads(line)
