@@ -317,10 +317,15 @@ def scamperlab_lab(n: int, state_dir: str, pings: int) -> dict[str, Any]:
     lab = Lab(topo, state_dir=state_dir)
     load = loadavg()
     mem_before = mem_used_kib()
+    phases: dict[str, float] = {}  # when each phase of the start-up was first reported
+
+    def progress(phase: str, _done: int, _total: int) -> None:
+        phases.setdefault(phase, round(time.monotonic() - start, 3))
+
     start = time.monotonic()
-    lab.start()
+    lab.start(progress)
     up = time.monotonic() - start
-    out: dict[str, Any] = {"up_s": up, "load": load}
+    out: dict[str, Any] = {"up_s": up, "load": load, "phases": phases}
     try:
         time.sleep(1.0)  # let the start-up's transient allocations settle
         out["mem_per_vp_kib"] = (mem_used_kib() - mem_before) / n
