@@ -326,6 +326,8 @@ def scamperlab_lab(n: int, state_dir: str, pings: int) -> dict[str, Any]:
     lab.start(progress)
     up = time.monotonic() - start
     out: dict[str, Any] = {"up_s": up, "load": load, "phases": phases}
+    # A VP restarted during start-up (see processes/liveness.py) costs seconds: say so.
+    out["restarts"] = sum(1 for e in lab.events if e.kind == "vp-restarted")
     try:
         time.sleep(1.0)  # let the start-up's transient allocations settle
         out["mem_per_vp_kib"] = (mem_used_kib() - mem_before) / n
@@ -407,6 +409,7 @@ def size_row(n: int, state: str, pings: int, rounds: int) -> dict[str, Any]:
                 "lab_up_s": lab["up_s"],
                 "ratio": lab["up_s"] / raw["up_s"],
                 "load": lab["load"],
+                "restarts": lab["restarts"],
             }
         )
         print(n, json.dumps(row["rounds"][-1]), flush=True)
@@ -478,7 +481,9 @@ def markdown(data: dict[str, Any]) -> str:
         ]
         for n, r in repeated.items():
             each = ", ".join(
-                f"{x['lab_up_s']:.2f}/{x['raw_up_s']:.2f} = {x['ratio']:.2f} ({x['load']})"
+                f"{x['lab_up_s']:.2f}/{x['raw_up_s']:.2f} = {x['ratio']:.2f} ({x['load']}"
+                + (f"; {x['restarts']} VP restarted" if x["restarts"] else "")
+                + ")"
                 for x in r["rounds"]
             )
             lines.append(f"- {n} VPs, {len(r['rounds'])} rounds: {each}")
