@@ -177,7 +177,8 @@ def run_with_lab(
         raise ScamperlabError("nothing to run: give a command after --")
     check_mode()  # a bad SCAMPERLAB_SCAMPER is refused before a lab is built for nothing
     try:
-        # Inside the try: Ctrl-C just as the start-up ends must still stop the lab.
+        # Inside the try: Ctrl-C just as the start-up ends must still stop the lab
+        # (a start-up that fails has removed what it made itself: nothing runs).
         with starting() if starting is not None else contextlib.nullcontext(_quiet) as report:
             lab.start(progress=report)
         for warning in lab.warnings:
@@ -185,7 +186,8 @@ def run_with_lab(
         with around(lab) if around is not None else contextlib.nullcontext():
             return run_command(lab, command, stdout=stdout, on_import=on_import)
     finally:
-        lab.stop()
+        if lab.running:
+            lab.stop()
 
 
 def _quiet(_phase: str, _done: int, _total: int) -> None:

@@ -20,8 +20,14 @@ from scamperlab.mux.registry import VpRegistry
 from scamperlab.processes.remoted import scan_vp_sockets
 from scamperlab.processes.vantage import VpSupervisor
 
-# Seconds between two scans of the socket directory.
+# Seconds between two scans of the socket directory, and between two looks at
+# the kernel's view of each absent VP (see VpSupervisor.check).
 SCAN_INTERVAL = 0.2
+# Seconds between two scans while a VP is absent (starting, or restarted), per
+# VP of the lab: a scan costs some tens of microseconds a VP, so a 100-VP lab
+# sees a VP within 20 ms of its arrival, not 200 (a tenth of its start-up),
+# and a 1,000-VP lab scans as before.
+FAST_SCAN_PER_VP = 0.0002
 
 
 class Presence:
@@ -75,12 +81,20 @@ class Presence:
 
     async def watch(self) -> None:
         # inotify is not in the standard library: a listdir five times a second
-        # costs nothing at 1,000 VPs.
+        # costs nothing at 1,000 VPs, and more often while some are absent little more.
+        judged = 0.0
         while True:
-            self._scan()
-            await asyncio.sleep(SCAN_INTERVAL)
+            now = time.monotonic()
+            judge = now - judged >= SCAN_INTERVAL
+            if judge:
+                judged = now
+            self._scan(judge)
+            vps = self.supervisor.vps
+            wanted = len(vps) - len(self.supervisor.held)
+            fast = max(0.02, FAST_SCAN_PER_VP * len(vps))
+            await asyncio.sleep(fast if len(self._present) < wanted else SCAN_INTERVAL)
 
-    def _scan(self) -> None:
+    def _scan(self, judge: bool = True) -> None:
         by_name: dict[str, set[Path]] = {}
         address: dict[Path, str] = {}
         for sock in scan_vp_sockets(self.socket_dir):
@@ -88,7 +102,7 @@ class Presence:
                 continue
             by_name.setdefault(sock.monitor, set()).add(sock.path)
             address[sock.path] = sock.address
-        present = frozenset(self.supervisor.check(by_name))
+        present = frozenset(self.supervisor.check(by_name, judge))
         if self.registry is not None:
             announce = {}
             for name in by_name:
