@@ -171,6 +171,7 @@ class DelayDaemon:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: bool = False
     _watcher: threading.Thread | None = None
+    _old_pid: int | None = None  # of the daemon a restart replaces
     _log: IO[bytes] | None = None
 
     @property
@@ -178,16 +179,34 @@ class DelayDaemon:
         return self.proc.pid if self.proc is not None else None
 
     @property
+    def started(self) -> bool:
+        """Whether :meth:`start` has run (a launched daemon is not started yet)."""
+        return self._watcher is not None
+
+    @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def launch(self) -> None:
+        """Start the daemon's process, not waiting for it: :meth:`start` waits. Its Python
+        start-up (about 0.1 s) then overlaps whatever the caller does meanwhile."""
+        with self._lock:
+            if self.proc is None:
+                self._launch()
+
     def start(self) -> None:
         with self._lock:
-            self._spawn()
+            if self.proc is None:
+                self._launch()
+            self._greet()
         self._watcher = threading.Thread(target=self._watch, name="delayd-watch", daemon=True)
         self._watcher.start()
 
     def _spawn(self) -> None:
+        self._launch()
+        self._greet()
+
+    def _launch(self) -> None:
         if self.log_path is not None and self._log is None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the daemon
@@ -198,8 +217,13 @@ class DelayDaemon:
             stdout=subprocess.PIPE,
             stderr=self._log if self._log is not None else subprocess.DEVNULL,
         )
-        old = self.pid
+        self._old_pid = self.pid
         self.proc = proc
+
+    def _greet(self) -> None:
+        """Wait for the launched daemon's hello, then give it every queue it must hold."""
+        assert self.proc is not None
+        old, proc = self._old_pid, self.proc
         hello = self._reply(10.0)
         # Recorded once it has said hello: only then has mnexec moved it into the
         # controller's namespace, where cleanup looks for it.
@@ -273,8 +297,11 @@ class DelayDaemon:
     def _reply(self, timeout: float) -> dict[str, Any]:
         assert self.proc is not None and self.proc.stdout is not None
         out = self.proc.stdout
-        ready, _, _ = select.select([out], [], [], timeout)
-        line = out.readline() if ready else b""
+        # poll, not select: the daemon is started after the 1,000 pidfds of a
+        # 1,000-VP lab's holders, so its pipe's descriptor is above select's 1,024.
+        poller = select.poll()
+        poller.register(out, select.POLLIN)
+        line = out.readline() if poller.poll(timeout * 1000) else b""
         if not line:
             return {"error": "the delay daemon did not answer (see its log)"}
         reply: dict[str, Any] = json.loads(line)

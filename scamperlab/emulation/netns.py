@@ -4,13 +4,12 @@ Mininet's ``Host`` starts an interactive shell per node and talks to it
 through a pty, and its ``Link`` runs several commands per veth through those
 shells: about 0.1 s of round trips per node, most of a 1,000-VP start-up.
 Here a node is only what the lab needs of it: a process holding its network
-(and mount) namespaces, ``mnexec -cdn`` like Mininet's, but running
-``sleep`` instead of a shell (less memory per node, no pty). Every holder is
-started before any is waited for, every veth is made by one ``ip -batch`` in
-the host's namespace (each end created directly inside its node, never
-visible outside it), sysctls are written from a thread that enters each
-namespace in turn (no process per node), and per-node commands run many at
-a time.
+(and mount) namespaces, as ``mnexec -cdn`` holds Mininet's, but ``sleep``
+instead of a shell (less memory per node, no pty), forked with its sysctls
+by one server (:mod:`scamperlab.emulation.holders`). Every veth is made by
+one ``ip -batch`` in the host's namespace (each end created directly inside
+its node, never visible outside it), and per-node commands run many at a
+time.
 
 Killing a holder (and whatever else runs inside) frees its namespace and
 its veth ends, as with Mininet: nothing is named or mounted on the host.
@@ -27,10 +26,8 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import NamedTuple
 
@@ -39,75 +36,6 @@ from scamperlab.errors import LabStartError
 _CLONE_NEWNET = 0x40000000
 # Many at once keeps both cores busy without a fork storm on a shared machine.
 PARALLEL = 16
-
-
-@dataclass
-class NodeNamespace:
-    """A node's namespaces, held by one ``sleep`` process: the PID is what ``mnexec -a`` joins."""
-
-    name: str
-    pid: int
-    shell: subprocess.Popen[bytes]
-
-    def terminate(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            self.shell.kill()
-
-
-def spawn_namespaces(
-    names: Sequence[str], on_spawned: Callable[[NodeNamespace], None], timeout: float = 60.0
-) -> None:
-    """Start one holder per name, all at once, and return when every namespace exists.
-
-    ``mnexec -p`` prints the PID once the namespaces are made; all holders
-    share one pipe (each line is one atomic write), so waiting costs one
-    read per batch of lines, not one per node. ``on_spawned`` is called as
-    each holder starts, before any namespace is known to be ready, so that a
-    failure half-way still leaves every holder known to the caller's cleanup.
-    """
-    read_end, write_end = os.pipe()
-    try:
-        pending: set[int] = set()
-        # A signal between a holder's start and its registration would orphan a
-        # namespace that the caller's cleanup cannot see: hold signals meanwhile.
-        with deferred_signals():
-            for name in names:
-                proc = subprocess.Popen(
-                    ["mnexec", "-cdnp", "sleep", "infinity"],
-                    stdin=subprocess.DEVNULL,
-                    stdout=write_end,
-                    stderr=subprocess.DEVNULL,
-                    # mnexec -c closes every other descriptor itself, and Python's own
-                    # closing costs a millisecond per spawn with a high fd limit.
-                    close_fds=False,
-                )
-                on_spawned(NodeNamespace(name, proc.pid, proc))
-                pending.add(proc.pid)
-        os.close(write_end)
-        write_end = -1
-        buf = b""
-        deadline = time.monotonic() + timeout
-        os.set_blocking(read_end, False)
-        while pending:
-            try:
-                chunk = os.read(read_end, 65536)
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise LabStartError(
-                        f"{len(pending)} namespace(s) not ready after {timeout:g} s"
-                    ) from None
-                time.sleep(0.005)
-                continue
-            if not chunk:
-                raise LabStartError(f"{len(pending)} namespace holder(s) exited before starting")
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                pending.discard(int(line.strip(b"\x01")))
-    finally:
-        if write_end >= 0:
-            os.close(write_end)
-        os.close(read_end)
 
 
 class Veth(NamedTuple):
@@ -155,33 +83,6 @@ def _in_a_throwaway_thread(work: Callable[[], None], name: str) -> None:
     thread = threading.Thread(target=work, name=name)
     thread.start()
     thread.join()
-
-
-def write_sysctls(jobs: Sequence[tuple[int, dict[str, str]]]) -> None:
-    """Write each ``{sysctl: value}`` inside the network namespace of each PID.
-
-    ``/proc/sys/net`` shows the namespace of the thread that opens it, and
-    ``setns`` moves only the calling thread: so one throwaway thread visits
-    every namespace in turn, a few microseconds each instead of a ``sysctl``
-    process per node. The thread is never reused, so its namespace does not
-    leak into the rest of the program.
-    """
-    errors: list[str] = []
-
-    def visit() -> None:
-        for pid, values in jobs:
-            if (error := _enter_netns(pid)) is not None:
-                errors.append(error)
-                return
-            for key, value in values.items():
-                try:
-                    Path("/proc/sys", key.replace(".", "/")).write_text(value)
-                except OSError as exc:
-                    errors.append(f"sysctl {key}={value} in {pid}: {exc}")
-
-    _in_a_throwaway_thread(visit, "scamperlab-sysctl")
-    if errors:
-        raise LabStartError("; ".join(errors[:5]))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import signal
 import subprocess
@@ -23,9 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from scamperlab.emulation import delay as fallback
-from scamperlab.emulation import netns
+from scamperlab.emulation import holders, netns
 from scamperlab.emulation import routers as behaviour
-from scamperlab.emulation.selfcheck import link_name, verify_links
+from scamperlab.emulation.selfcheck import (
+    cancel_checks,
+    finish_checks,
+    link_name,
+    raise_failures,
+    start_checks,
+    verify_links,
+)
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
 from scamperlab.errors import LabStartError
 from scamperlab.topology.model import LinkParams
@@ -103,7 +111,8 @@ class EmulatedNetwork:
 
     plan: LabPlan
     netem: bool = field(default_factory=kernel_has_netem)
-    hosts: dict[str, netns.NodeNamespace] = field(default_factory=dict)
+    hosts: dict[str, holders.NodeNamespace] = field(default_factory=dict)
+    forks: holders.ForkServer | None = None
     # Link index -> what applies its params ("netem", "nfqueue", "tbf", "none").
     mechanisms: dict[int, str] = field(default_factory=dict)
     delayd: fallback.DelayDaemon | None = None
@@ -111,6 +120,8 @@ class EmulatedNetwork:
     log_dir: Path | None = None
     on_event: fallback.EventSink | None = None
     on_pid: fallback.PidSink | None = None
+    # Told each node's holder (node, pid) as soon as it exists, for the lab's cleanup.
+    on_holder: Callable[[str, int], None] | None = None
     self_check: bool = True
     # A lab host of a cluster (emulation/tunnel.py): the controller namespace only
     # forwards to sc_remoted on another host, so it must not hold sc_remoted's address.
@@ -128,7 +139,7 @@ class EmulatedNetwork:
             self._peers[ln.b.node, ln.b.name] = (ln.a, mac_a)
         self._mgmt_ports = {vp.name: i for i, vp in enumerate(self.plan.of_kind("vp"))}
 
-    def host(self, name: str) -> netns.NodeNamespace:
+    def host(self, name: str) -> holders.NodeNamespace:
         return self.hosts[name]
 
     def pid(self, name: str) -> int:
@@ -163,16 +174,26 @@ class EmulatedNetwork:
 
         ``before_nodes`` runs once the controller's namespace is configured
         (where sc_remoted goes); ``on_node_ready(name)`` as soon as each node
-        has its addresses and routes, VPs first, so a VP's scamper can start
-        while the rest of the network is still being built.
+        has its addresses and routes (routers and targets, then VPs), so a
+        VP's scamper can start while the rest of the network is still being built.
         """
         report = progress or (lambda _msg: None)
         nodes = list(self.plan.nodes.values())
         report(f"creating {len(nodes) + 1} namespaces")
-        netns.spawn_namespaces(
-            [CONTROLLER, *(n.name for n in nodes)],
-            lambda ns: self.hosts.__setitem__(ns.name, ns),
-        )
+        self.forks = holders.ForkServer(self.log_dir / "forkserver.log" if self.log_dir else None)
+        # A cluster's lab host forwards between its VPs and the tunnel (emulation/tunnel.py).
+        gateway = {"net.ipv4.ip_forward": "1"} if self.gateway else {}
+        sysctls = [(CONTROLLER, _COMMON_SYSCTLS | gateway)]
+        for n in nodes:
+            values = dict(_COMMON_SYSCTLS)
+            router = self.plan.topology.router(n.name)
+            if n.kind == "router" and router is not None:
+                values |= _ROUTER_SYSCTLS | behaviour.router_sysctls(self.plan.topology, router)
+            sysctls.append((n.name, values))
+        # A signal between a holder's start and its registration would orphan a
+        # namespace that the caller's cleanup cannot see: hold signals meanwhile.
+        with netns.deferred_signals():
+            self.forks.holders(sysctls, self._add_holder)
         vps = self.plan.of_kind("vp")
         report(f"creating {len(self.plan.links) + len(vps)} links")
         pairs = [
@@ -192,35 +213,60 @@ class EmulatedNetwork:
             )
             for i, vp in enumerate(vps)
         ]
+        if self._needs_daemon():
+            self._delay_daemon(wait=False)
         netns.run_batch(["ip", "-batch", "-"], netns.veth_batch(pairs), "veth creation")
-        sysctls = [(self.pid(CONTROLLER), _COMMON_SYSCTLS)]
-        for n in nodes:
-            values = dict(_COMMON_SYSCTLS)
-            router = self.plan.topology.router(n.name)
-            if n.kind == "router" and router is not None:
-                values |= _ROUTER_SYSCTLS | behaviour.router_sysctls(self.plan.topology, router)
-            sysctls.append((self.pid(n.name), values))
-        netns.write_sysctls(sysctls)
         report("configuring addresses and routes")
         self._build_management()
         if before_nodes is not None:
             before_nodes()
-        order = sorted(nodes, key=lambda n: n.kind != "vp")
-        netns.run_many(
-            netns.Job(
-                self.in_node(node.name, ["ip", "-batch", "-"]),
-                "\n".join(self._config_lines(node)) + "\n",
-                f"address and route set-up in {node.name}",
-                None if on_node_ready is None else functools.partial(on_node_ready, node.name),
-            )
-            for node in order
-        )
+        # Routers and targets first, shaped, and their links' self-check started: its
+        # pings (0.2 s at least) then run while the VPs are configured and their
+        # scampers start, instead of after them.
+        vp_nodes = [n for n in nodes if n.kind == "vp"]
+        self._configure([n for n in nodes if n.kind != "vp"], on_node_ready)
         report("shaping links")
         self._shape()
         self._router_behaviour()
+        early = [ln for ln in self.plan.links if self._no_vp_on(ln)]
+        pings = start_checks(self.in_node, early) if self.self_check else []
+        try:
+            self._configure(vp_nodes, on_node_ready)
+        except BaseException:
+            cancel_checks(pings)
+            raise
+        checks = finish_checks(pings)
         if self.self_check:
             report("measuring link delay and loss")
-            self.verify_links()
+            late = [ln for ln in self.plan.links if not self._no_vp_on(ln)]
+            checks += finish_checks(start_checks(self.in_node, late))
+            raise_failures(checks, self.mechanisms)
+
+    def _add_holder(self, holder: holders.NodeNamespace) -> None:
+        self.hosts[holder.name] = holder
+        if self.on_holder is not None:
+            self.on_holder(holder.name, holder.pid)
+
+    def _no_vp_on(self, link: LinkPlan) -> bool:
+        return all(self.plan.nodes[end.node].kind != "vp" for end in (link.a, link.b))
+
+    def _configure(
+        self, nodes: Sequence[NodePlan], on_node_ready: Callable[[str], None] | None
+    ) -> None:
+        """Each node's interfaces, addresses and routes: one ``ip -batch`` a node, many at once."""
+        self._forks().run(
+            [
+                (
+                    self.pid(node.name),
+                    ["ip", "-batch", "-"],
+                    "\n".join(self._config_lines(node)) + "\n",
+                    f"address and route set-up in {node.name}",
+                    None if on_node_ready is None else functools.partial(on_node_ready, node.name),
+                )
+                for node in nodes
+            ],
+            netns.PARALLEL,
+        )
 
     def _config_lines(self, node: NodePlan) -> list[str]:
         """``ip -batch`` lines for a node's interfaces, addresses and routes (and, for a VP,
@@ -298,39 +344,90 @@ class EmulatedNetwork:
             "\n".join(ctl_lines) + "\n",
         )
 
+    def _in_parallel(self, record: Callable[[fallback.NodeRunner], None]) -> None:
+        """Run the commands ``record`` asks of nodes: at once across nodes, in order in each.
+
+        One ``mnexec`` and ``tc`` or ``iptables-restore`` after another cost about
+        12 ms a command, 0.1 s of a ring's start-up; a node's own commands still run
+        in the order asked, so its chains read as they would have.
+        """
+        calls: dict[str, list[tuple[list[str], str, str | None]]] = {}
+
+        def note(node: str, argv: Sequence[str], what: str, stdin: str | None) -> None:
+            calls.setdefault(node, []).append((list(argv), what, stdin))
+
+        record(note)
+        for wave in itertools.count():
+            jobs: list[tuple[int, Sequence[str], str, str, Callable[[], None] | None]] = [
+                (
+                    self.pid(node),
+                    todo[wave][0],
+                    todo[wave][2] or "",
+                    f"{todo[wave][1]} in {node}",
+                    None,
+                )
+                for node, todo in calls.items()
+                if wave < len(todo)
+            ]
+            if not jobs:
+                return
+            self._forks().run(jobs, netns.PARALLEL)
+
+    def _forks(self) -> holders.ForkServer:
+        if self.forks is None:
+            raise LabStartError("the lab's network is not running: no node to run in")
+        return self.forks
+
     def _shape(self) -> None:
         queued: dict[str, list[fallback.QueuedInterface]] = {}
-        for link in self.plan.links:
-            self.mechanisms[link.index] = fallback.mechanism(link.params, self.netem)
-            for end in (link.a, link.b):
-                lines = tc_lines(end.name, link.params, self.netem)
-                if lines:
-                    self.run(
-                        end.node, ["tc", "-batch", "-"], "link shaping", "\n".join(lines) + "\n"
-                    )
-                if self.mechanisms[link.index] == "nfqueue":
-                    queued.setdefault(end.node, []).append(self._queued(end))
+
+        def record(run: fallback.NodeRunner) -> None:
+            for link in self.plan.links:
+                self.mechanisms[link.index] = fallback.mechanism(link.params, self.netem)
+                for end in (link.a, link.b):
+                    lines = tc_lines(end.name, link.params, self.netem)
+                    if lines:
+                        run(
+                            end.node, ["tc", "-batch", "-"], "link shaping", "\n".join(lines) + "\n"
+                        )
+                    if self.mechanisms[link.index] == "nfqueue":
+                        queued.setdefault(end.node, []).append(self._queued(end))
+            for node, queues in queued.items():
+                fallback.install_rules(run, node, queues)
+
+        self._in_parallel(record)
         if queued:
             daemon = self._delay_daemon()
             for node, queues in queued.items():
                 daemon.add(node, {q.number: self._link_at(node, q.dev).params for q in queues})
-                fallback.install_rules(self.run, node, queues)
 
     def _router_behaviour(self) -> None:
         """Silent routers' filters and IP-ID rewriters (see emulation/routers.py)."""
-        for router in self.plan.topology.routers:
-            if router.unresponsive:
-                peers = [self._peer(link, router.name) for link in self.plan.links]
-                neighbours = {
-                    4: [str(p.ipv4.ip) for p in peers if p is not None],
-                    6: [str(p.ipv6.ip) for p in peers if p is not None],
-                }
-                behaviour.install_filter_rules(self.run, router, neighbours)
-            if behaviour.needs_rewriter(router):
-                daemon = self._delay_daemon()
-                seed = behaviour.hash_seed(router.name)
-                daemon.add_ipid(router.name, behaviour.IPID_QUEUE, router.ipid, seed)
-                behaviour.install_ipid_rules(self.run, router)
+        rewriters = [r for r in self.plan.topology.routers if behaviour.needs_rewriter(r)]
+
+        def record(run: fallback.NodeRunner) -> None:
+            for router in self.plan.topology.routers:
+                if router.unresponsive:
+                    peers = [self._peer(link, router.name) for link in self.plan.links]
+                    neighbours = {
+                        4: [str(p.ipv4.ip) for p in peers if p is not None],
+                        6: [str(p.ipv6.ip) for p in peers if p is not None],
+                    }
+                    behaviour.install_filter_rules(run, router, neighbours)
+                if router in rewriters:
+                    behaviour.install_ipid_rules(run, router)
+
+        self._in_parallel(record)
+        for router in rewriters:
+            seed = behaviour.hash_seed(router.name)
+            self._delay_daemon().add_ipid(router.name, behaviour.IPID_QUEUE, router.ipid, seed)
+
+    def _needs_daemon(self) -> bool:
+        """Whether the delay daemon will be wanted: a link netem cannot shape here, or a
+        router whose IP-IDs it rewrites."""
+        return any(
+            fallback.mechanism(link.params, self.netem) == "nfqueue" for link in self.plan.links
+        ) or any(behaviour.needs_rewriter(r) for r in self.plan.topology.routers)
 
     @staticmethod
     def _peer(link: LinkPlan, node: str) -> Interface | None:
@@ -362,7 +459,8 @@ class EmulatedNetwork:
             or (link.b.node, link.b.name) == (node, dev)
         )
 
-    def _delay_daemon(self) -> fallback.DelayDaemon:
+    def _delay_daemon(self, wait: bool = True) -> fallback.DelayDaemon:
+        """The delay daemon, started if need be; ``wait=False`` only launches its process."""
         if self.delayd is None:
             problem = fallback.fallback_problem()
             if problem is not None:
@@ -377,6 +475,9 @@ class EmulatedNetwork:
                 on_event=self.on_event,
                 on_pid=self.on_pid,
             )
+        if not wait:
+            self.delayd.launch()
+        elif not self.delayd.started:
             self.delayd.start()
         return self.delayd
 
@@ -457,17 +558,22 @@ class EmulatedNetwork:
             self.delayd = None
         with netns.pinned_namespaces(host.pid for host in self.hosts.values()) as namespaces:
             for host in self.hosts.values():
-                with contextlib.suppress(OSError):
-                    host.terminate()
+                host.terminate()
+            deadline = time.monotonic() + 5
             for host in self.hosts.values():
-                if host.shell is not None:
-                    try:
-                        host.shell.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        host.shell.kill()
-                        host.shell.wait()
+                host.wait(deadline - time.monotonic())
+                host.close()
             self.hosts.clear()
             _kill_inside(namespaces)
+        if self.forks is not None:
+            self.forks.close()
+            self.forks = None
+
+    def bind_mounts(self, mounts: Sequence[tuple[str, str, str]]) -> None:
+        """Bind-mount each (node, file, over) in that node's private mount namespace."""
+        if self.forks is None:
+            raise LabStartError("the lab's network is not running: no node to mount in")
+        self.forks.bind_mounts([(self.pid(node), path, over) for node, path, over in mounts])
 
 
 def _kill_inside(namespaces: set[int]) -> None:

@@ -97,9 +97,13 @@ def _parse(out: str) -> tuple[int, int, float | None]:
     return int(stats[1]), int(stats[2]), float(rtt[1]) if rtt else None
 
 
-def check_links(in_node: InNode, links: Sequence[LinkPlan]) -> list[LinkCheck]:
-    """Ping across every delayed or lossy link (IPv4 and IPv6, both ends' rules), in parallel."""
-    runs: list[tuple[LinkCheck, subprocess.Popen[str], int]] = []
+Pings = list[tuple[LinkCheck, "subprocess.Popen[str]", int]]
+
+
+def start_checks(in_node: InNode, links: Sequence[LinkPlan]) -> Pings:
+    """Start pinging across every delayed or lossy link (IPv4 and IPv6, both ends' rules),
+    all at once; :func:`finish_checks` collects them, so other work can go on meanwhile."""
+    runs: Pings = []
     for link in links:
         p = link.params
         if not p.needs_netem:
@@ -124,6 +128,18 @@ def check_links(in_node: InNode, links: Sequence[LinkPlan]) -> list[LinkCheck]:
                 text=True,
             )
             runs.append((LinkCheck(link, family), proc, probes if family == 4 else 0))
+    return runs
+
+
+def cancel_checks(runs: Pings) -> None:
+    """Stop the pings of a start-up that failed meanwhile."""
+    for _, proc, _ in runs:
+        proc.kill()
+        proc.communicate()
+
+
+def finish_checks(runs: Pings) -> list[LinkCheck]:
+    """Wait for the pings :func:`start_checks` started and judge each link."""
     results = []
     deadline = time.monotonic() + 60
     for check, proc, probes in runs:
@@ -170,7 +186,12 @@ def _judge(check: LinkCheck, probes: int) -> str | None:
 
 def verify_links(in_node: InNode, links: Sequence[LinkPlan], mechanisms: dict[int, str]) -> None:
     """Raise :class:`LabStartError` naming every link whose delay or loss is not in effect."""
-    failed = [c for c in check_links(in_node, links) if c.problem]
+    raise_failures(finish_checks(start_checks(in_node, links)), mechanisms)
+
+
+def raise_failures(checks: Sequence[LinkCheck], mechanisms: dict[int, str]) -> None:
+    """Raise :class:`LabStartError` naming every check that found a link not as configured."""
+    failed = [c for c in checks if c.problem]
     if failed:
         lines = [
             f"  {c.name} ({mechanisms.get(c.link.index, '?')}): {c.problem}" for c in failed[:10]

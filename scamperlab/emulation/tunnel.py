@@ -95,9 +95,8 @@ def open_gateway(net: EmulatedNetwork, cluster: ClusterPlan, host: str) -> None:
     ``net`` is built with ``gateway=True``: its management ports route each
     VP's /32 and the namespace has no controller address of its own.
     """
-    pid = net.pid(CONTROLLER)
-    netns.write_sysctls([(pid, {"net.ipv4.ip_forward": "1"})])
-    _open(net, gateway_config(cluster, host, pid))
+    # Forwarding there was switched on with the namespace (EmulatedNetwork.gateway).
+    _open(net, gateway_config(cluster, host, net.pid(CONTROLLER)))
 
 
 def open_controller(net: EmulatedNetwork, cluster: ClusterPlan) -> None:

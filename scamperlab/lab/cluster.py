@@ -104,12 +104,18 @@ class Shard:
 
 
 class _RemoteVps:
-    """The controller's view of VPs that run elsewhere: present while they have a socket."""
+    """The controller's view of VPs that run elsewhere: present while they have a socket.
+
+    None is expected (``vps``): lab hosts come when they come, so the socket
+    directory is scanned at the normal pace, never the fast one of a start-up.
+    """
 
     def __init__(self) -> None:
         self.sockets: dict[str, set[Path]] = {}
+        self.vps: dict[str, object] = {}
+        self.held: set[str] = set()
 
-    def check(self, sockets: dict[str, set[Path]]) -> set[str]:
+    def check(self, sockets: dict[str, set[Path]], judge: bool = True) -> set[str]:
         self.sockets = sockets
         return set(sockets)
 
@@ -193,7 +199,8 @@ class ClusterController:
             try:
                 net.start()
             finally:
-                self.state.track_many(("shell", n, int(h.pid)) for n, h in net.hosts.items())
+                for n, h in net.hosts.items():
+                    self.state.track("shell", n, int(h.pid))
             tunnel.open_controller(net, self.cluster)
             self._watch(stack, net)
             self._serve(stack, net, install)

@@ -19,6 +19,7 @@ import logging
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +60,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 #: event kinds logged as warnings (every event goes to events.log and ``status`` alike)
 _TROUBLE = frozenset({"vp-died", "vp-missing", "vp-restarted"})
+
+#: threads that start VPs' scampers (see Lab._bring_up)
+VP_SPAWNERS = 4
 
 # (phase, done, total): e.g. ("VPs on the mux", 57, 120)
 Progress = Callable[[str, int, int], None]
@@ -356,6 +360,8 @@ class Lab:
             on_event=self._event,
             on_pid=lambda old, new: self._on_pid("delayd", CONTROLLER, old, new),
             gateway=self.shard is not None,
+            # Each holder is tracked at once: VPs start before the network is complete.
+            on_holder=lambda node, pid: self.state.track("shell", node, pid),
         )
         supervisor = VpSupervisor(
             net,
@@ -439,32 +445,45 @@ class Lab:
         rates = {vp.name: self.topology.vp_rate(vp) for vp in self.topology.vps}
         ready = 0
 
+        # A VP's scamper needs only its own node: it starts while the rest is built,
+        # from a few threads, as the wait for each spawn's exec (1-5 ms, most of a
+        # VP's start in this process) then overlaps the others'.
+        spawner = ThreadPoolExecutor(VP_SPAWNERS, thread_name_prefix="scamperlab-vp-start")
+        spawns: list[Future[None]] = []
+
         def node_ready(name: str) -> None:
             nonlocal ready
             ready += 1
             report("nodes configured", ready, total_nodes - 1)
+            if name in rates:
+                spawns.append(spawner.submit(parts.supervisor.start_one, name, rates[name]))
 
+        def before_nodes() -> None:
+            self._start_controller(parts)
+            # Each node's resolv.conf, before any scamper reads it.
+            parts.services.mount_resolv_confs()
+
+        self.state.path("logs", "vps").mkdir(parents=True, exist_ok=True)
         # Saving state.json after every PID is quadratic in the lab's size: at
         # most a few saves a second while hundreds of processes start.
         with self.state.throttled():
             try:
                 parts.net.start(
                     lambda msg: report(msg, 0, total_nodes),
-                    before_nodes=lambda: self._start_controller(parts),
+                    before_nodes=before_nodes,
                     on_node_ready=node_ready,
                 )
-            finally:
-                self.state.track_many(
-                    ("shell", node, int(host.pid)) for node, host in parts.net.hosts.items()
-                )
+            except BaseException:
+                spawner.shutdown(wait=True, cancel_futures=True)
+                raise
+            # Every spawn done (and its PID tracked) before anything may tear down.
+            spawner.shutdown(wait=True)
+        for spawn in spawns:
+            spawn.result()
         report("namespaces", total_nodes, total_nodes)
         self.state.info["links"] = parts.net.link_report()
         self._event("links", "-", shaping_summary(parts.net.mechanisms.values()))
-        # Servers and each node's resolv.conf, before any scamper reads it.
         parts.services.start(report)
-        with self.state.throttled():
-            for name, rate in rates.items():
-                parts.supervisor.start_one(name, rate)
         parts.loop.call(_attach(parts))
 
         total = len(self.topology.vps)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scamperlab.emulation.netns import deferred_signals
 from scamperlab.errors import CommandError, LabStartError, LabStateError, ScamperlabError
 from scamperlab.lab.owner import exit_on_first_sigterm
 from scamperlab.lab.state import (
@@ -116,12 +117,16 @@ def run_command(
         raise ScamperlabError("nothing to run: give a command after --")
     argv = [part.replace("{mux}", str(lab.mux_path)) for part in command]
     env = environment(lab_environment(lab), import_log=lab.import_log)
+    proc: subprocess.Popen[bytes] | None = None
     try:
-        proc = subprocess.Popen(argv, env=env, stdout=stdout)
-    except OSError as exc:
-        status = 127 if isinstance(exc, FileNotFoundError) else 126
-        raise CommandError(f"cannot run {argv[0]}: {exc.strerror}", status) from exc
-    try:
+        # Ctrl-C or SIGTERM as the command starts is handled below, with the command
+        # known: else it would outlive the lab (holding the caller's pipes open).
+        with deferred_signals():
+            try:
+                proc = subprocess.Popen(argv, env=env, stdout=stdout)
+            except OSError as exc:
+                status = 127 if isinstance(exc, FileNotFoundError) else 126
+                raise CommandError(f"cannot run {argv[0]}: {exc.strerror}", status) from exc
         while True:
             try:
                 status = proc.wait(timeout=IMPORTS_EVERY)
@@ -131,9 +136,16 @@ def run_command(
                 for choice in lab.note_imports():
                     on_import(choice)
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        proc.wait()
+        if proc is not None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
         status = 130
+    except BaseException:
+        # SIGTERM (SystemExit) or an error: the command goes with the lab.
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            proc.wait()
+        raise
     for choice in lab.note_imports():
         on_import(choice)
     return status
@@ -165,15 +177,18 @@ def run_with_lab(
     if not command:
         raise ScamperlabError("nothing to run: give a command after --")
     check_mode()  # a bad SCAMPERLAB_SCAMPER is refused before a lab is built for nothing
-    with starting() if starting is not None else contextlib.nullcontext(_quiet) as report:
-        lab.start(progress=report)
     try:
+        # Inside the try: Ctrl-C just as the start-up ends must still stop the lab
+        # (a start-up that fails has removed what it made itself: nothing runs).
+        with starting() if starting is not None else contextlib.nullcontext(_quiet) as report:
+            lab.start(progress=report)
         for warning in lab.warnings:
             on_warning(warning)
         with around(lab) if around is not None else contextlib.nullcontext():
             return run_command(lab, command, stdout=stdout, on_import=on_import)
     finally:
-        lab.stop()
+        if lab.running:
+            lab.stop()
 
 
 def _quiet(_phase: str, _done: int, _total: int) -> None:

@@ -165,13 +165,6 @@ class LabState:
             self.processes[pid] = TrackedProcess(pid, process_starttime(pid), kind, name)
             self.save()
 
-    def track_many(self, processes: Iterable[tuple[str, str, int]]) -> None:
-        """Record many ``(kind, name, pid)`` with one save."""
-        with self._save_lock:
-            for kind, name, pid in processes:
-                self.processes[pid] = TrackedProcess(pid, process_starttime(pid), kind, name)
-            self.save()
-
     @contextlib.contextmanager
     def throttled(self, interval: float = 0.5) -> Iterator[None]:
         """Save at most every ``interval`` seconds inside the block, and once at its end.

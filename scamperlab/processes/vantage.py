@@ -174,8 +174,9 @@ class VpSupervisor:
         current = self.sockets.get(name, set())
         return current - vp.stale_sockets if vp is not None else current
 
-    def check(self, sockets: dict[str, set[Path]]) -> set[str]:
-        """Mark VPs that reached sc_remoted; restart those that have not in time.
+    def check(self, sockets: dict[str, set[Path]], judge: bool = True) -> set[str]:
+        """Mark VPs that reached sc_remoted; restart those that have not in time
+        (only when ``judge``: that reads the kernel's tables for each absent VP).
 
         Returns the names of the VPs that are up.
         """
@@ -194,7 +195,9 @@ class VpSupervisor:
             if vp.state == "up":
                 vp.state = "restarting" if vp._restart_handle else "starting"
                 vp.up_since = None
-            if vp.proc is None or vp.proc.poll() is not None or vp._restart_handle is not None:
+            if not judge or vp.proc is None or vp.proc.poll() is not None:
+                continue
+            if vp._restart_handle is not None:
                 continue
             seen = sample(vp.proc.pid, self.port)
             if seen is None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scamperlab.emulation import netns
+from scamperlab.emulation import holders
 from scamperlab.lab.state import is_running, process_starttime, read_state
 from scamperlab.scamper import ScamperCtrl
 from scamperlab.topology.cluster import VXLAN_PORT, ClusterFile, make_cluster_plan
@@ -86,7 +86,7 @@ class Cluster:
     machines: dict[str, Machine]
     topology: Path
     cluster: Path
-    holders: list[netns.NodeNamespace]
+    holders: list[holders.NodeNamespace]
 
     def up(self, host: str) -> None:
         role = ["--controller"] if host == "ctl" else ["--shard", host]
@@ -126,9 +126,13 @@ def _run(argv: list[str], script: str) -> None:
 def machines(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterator[Cluster]:
     """Four hosts and an Internet between them; removed (holders killed) afterwards."""
     names = ["internet", "ctl", *HOSTS]
-    holders: list[netns.NodeNamespace] = []
-    netns.spawn_namespaces(names, holders.append)
-    pid = {h.name: h.pid for h in holders}
+    made: list[holders.NodeNamespace] = []
+    forks = holders.ForkServer()
+    try:
+        forks.holders([(name, {}) for name in names], made.append)
+    finally:
+        forks.close()
+    pid = {h.name: h.pid for h in made}
     addresses = {"ctl": "192.0.2.1", **{h: f"192.0.2.{11 + i}" for i, h in enumerate(HOSTS)}}
     machines = {
         name: Machine(name, pid[name], address, state_dir / f"m-{name}")
@@ -156,14 +160,15 @@ def machines(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Itera
     topology.write_text(topology_text())
     cluster.write_text(cluster_text())
     try:
-        yield Cluster(machines, topology, cluster, holders)
+        yield Cluster(machines, topology, cluster, made)
     finally:
         for m in machines.values():
             if is_running(LAB, m.state_dir):
                 m.scamperlab("down", LAB)
-        for h in holders:
+        for h in made:
             h.terminate()
-            h.shell.wait()
+            h.wait(10)
+            h.close()
 
 
 def wait_until(what: str, done: Callable[[], bool], timeout: float = 120.0) -> None:

@@ -169,10 +169,13 @@ def test_signal_during_run_start_up_tears_down(state_dir: Path, sig: signal.Sign
     for pid in tracked:
         with contextlib.suppress(OSError):
             namespaces.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
+    # Taken now, with the namespaces: a process found later by a reused inode
+    # (another lab's, made since) is not this lab's.
+    snapshot = Snapshot(namespaces, tracked, state_dir / "sig", before)
     proc.send_signal(sig)
     _, _err = proc.communicate(timeout=60)
     assert proc.returncode != 0
-    Snapshot(namespaces, tracked, state_dir / "sig", before).assert_gone()
+    snapshot.assert_gone()
 
 
 def _state(state_file: Path) -> dict[str, Any]:
@@ -206,6 +209,9 @@ def test_ctrl_c_during_up_tears_down_the_daemon(state_dir: Path, moment: str) ->
             namespaces.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
     owner = _state(state_file)["owner_pid"]
     owner_start = process_starttime(owner)
+    # Taken now, with the namespaces: a process found later by a reused inode
+    # (another lab's, made since) is not this lab's.
+    snapshot = Snapshot(namespaces, tracked, state_dir / "upint", before)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     if "lab upint is up" in err:
@@ -217,8 +223,8 @@ def test_ctrl_c_during_up_tears_down_the_daemon(state_dir: Path, moment: str) ->
     else:
         assert proc.returncode == 130, err
         assert "lab removed" in err
-    tracked[owner] = owner_start
-    Snapshot(namespaces, tracked, state_dir / "upint", before).assert_gone()
+    snapshot.processes[owner] = owner_start
+    snapshot.assert_gone()
 
 
 def test_up_after_a_crash_cleans_stale_state(state_dir: Path) -> None:

@@ -33,6 +33,7 @@ class StandIn:
         self.fail = fail
         self.import_log = tmp / "imports.log"
         self._read = 0
+        self.running = False
 
     def note_imports(self) -> list[ImportChoice]:
         choices, self._read = read_choices(self.import_log, self._read)
@@ -43,9 +44,11 @@ class StandIn:
         progress("VPs on the mux", 3, 3)
         if self.fail:
             raise LabStartError("lab 'standin' failed to start: on purpose")
+        self.running = True
 
     def stop(self) -> None:
         self.calls.append("stop")
+        self.running = False
 
 
 def as_lab(stand_in: StandIn) -> Lab:

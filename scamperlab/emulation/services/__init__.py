@@ -46,8 +46,6 @@ Progress = Callable[[str, int, int], None]
 
 _PACKAGES = {"nsd-checkzone": "nsd"}
 _SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
-# Bind mounts are started in parallel, this many at a time (one mnexec each).
-_MOUNT_BATCH = 64
 
 
 def find_program(name: str) -> str:
@@ -87,6 +85,7 @@ class LabServices:
     on_process: ProcessSink = lambda _program, _node, _pid: None
     servers: list[Server] = field(default_factory=list)
     ca: tuple[Path, Path] | None = None
+    _resolv_mounted: bool = False
 
     @property
     def ca_path(self) -> Path | None:
@@ -102,8 +101,9 @@ class LabServices:
         report: Progress = progress or (lambda _p, _d, _t: None)
         self._check_programs()
         self.directory.mkdir(parents=True, exist_ok=True)
-        report("resolv.conf", 0, 0)
-        self._mount_resolv_confs()
+        if not self._resolv_mounted:
+            report("resolv.conf", 0, 0)
+            self.mount_resolv_confs()
         self._plan_servers()
         if self.ca is not None:
             self._mount_trust(self.ca[0])
@@ -131,7 +131,9 @@ class LabServices:
             for program in needed.get(kind, []):
                 find_program(program)
 
-    def _mount_resolv_confs(self) -> None:
+    def mount_resolv_confs(self) -> None:
+        """Give each VP and target its own /etc/resolv.conf: before any program starts in
+        it (scamper reads it once, at start-up), so as soon as the namespaces exist."""
         (self.directory / "resolv").mkdir(parents=True, exist_ok=True)
         mounts: list[tuple[str, Path, str]] = []
         for node, resolver in dns.resolver_of(self.net.plan).items():
@@ -140,6 +142,7 @@ class LabServices:
             path.chmod(0o644)
             mounts.append((node, path, "/etc/resolv.conf"))
         self._bind_mounts(mounts, "its own /etc/resolv.conf")
+        self._resolv_mounted = True
 
     @property
     def trust_bundle_path(self) -> Path:
@@ -168,24 +171,14 @@ class LabServices:
     def _bind_mounts(self, mounts: list[tuple[str, Path, str]], what: str) -> None:
         """Bind-mount each (node, file, over) in the node's private mount namespace."""
         own_mnt = os.stat("/proc/self/ns/mnt").st_ino
-        jobs: list[tuple[str, list[str]]] = []
-        for node, path, over in mounts:
-            pid = self.net.pid(node)
-            if os.stat(f"/proc/{pid}/ns/mnt").st_ino == own_mnt:
+        for node, _path, _over in mounts:
+            if os.stat(f"/proc/{self.net.pid(node)}/ns/mnt").st_ino == own_mnt:
                 # Never mount over the host's own files.
                 raise LabStartError(f"node {node} has no private mount namespace")
-            jobs.append((node, self.net.in_node(node, ["mount", "--bind", str(path), over])))
-        for start in range(0, len(jobs), _MOUNT_BATCH):
-            batch = [
-                (node, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-                for node, argv in jobs[start : start + _MOUNT_BATCH]
-            ]
-            results = [(node, proc.communicate()[0], proc.returncode) for node, proc in batch]
-            for node, out, code in results:
-                if code != 0:
-                    raise LabStartError(
-                        f"could not give {node} {what}: {out.decode(errors='replace').strip()}"
-                    )
+        try:
+            self.net.bind_mounts([(node, str(path), over) for node, path, over in mounts])
+        except LabStartError as exc:
+            raise LabStartError(f"could not give the lab's nodes {what}: {exc}") from None
 
     def _plan_servers(self) -> None:
         plan = self.net.plan

@@ -1,0 +1,219 @@
+"""The lab's fork server: makes every node's namespaces and mounts, from one small process.
+
+Run as ``python -I forkserver.py`` by :mod:`scamperlab.emulation.holders`,
+which writes one JSON request a line to its stdin and reads JSON lines from
+its stdout. Standard library only, like the delay daemon.
+
+Why a process of its own: starting ``mnexec -cdnp sleep infinity`` per node
+from the lab's process cost about 4 ms of the lab's one thread each (the
+spawn, then two ``exec``), 0.5 s of a 100-VP start-up and over 4 s at
+1,000; a ``mount --bind`` per node for its resolv.conf cost as much again.
+Here a fork of a small single-threaded process does the node's part of it
+(``unshare``, private mounts, its sysctls) in the child, on whichever core
+is free, and only then ``exec``s ``sleep`` (a forked Python holder would
+keep 0.6 MiB of its own per node, ``sleep`` 0.1 MiB). Mounts in a node's
+mount namespace need ``setns``, which a multithreaded process (the lab)
+may not do for mount namespaces: a forked worker of this one may.
+
+Holders are not this server's to keep: it lets the kernel reap them
+(``SIGCHLD`` ignored), and the lab kills them through pidfds. When the lab
+goes, stdin ends and the server exits; the holders stay, as ``mnexec -d``'s
+did, for the lab's cleanup to find by PID and start time.
+
+Requests and replies (one line each):
+
+* ``{"op": "holders", "nodes": [[name, {sysctl: value}], ...]}``: one
+  ``{"name": ..., "pid": ...}`` (or ``{"name": ..., "error": ...}``) per
+  node, written by that node's holder once its namespaces are ready.
+* ``{"op": "mount", "mounts": [[pid, file, over], ...]}``: bind-mount each
+  file over a path in the mount namespace of process ``pid``; one
+  ``{"mounted": n}`` or ``{"error": ...}``.
+* ``{"op": "run", "width": w, "jobs": [[pid, argv, stdin], ...]}``: run each
+  command in the network and mount namespaces of process ``pid`` (as
+  ``mnexec -a pid`` does), ``w`` at a time, with ``stdin`` as its input; one
+  ``{"job": i, "code": status, "output": text}`` per job as it ends. After
+  the first failure no more start: the rest are ``{"job": i, "skipped": true}``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWNET = 0x40000000
+_MS_BIND = 4096
+_MS_REC = 16384
+_MS_PRIVATE = 1 << 18
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _say(reply: dict[str, Any]) -> None:
+    # One write of a short line: atomic on a pipe, whoever else writes to it.
+    os.write(1, (json.dumps(reply) + "\n").encode())
+
+
+def _hold(name: str, sysctls: dict[str, str], sleep: str) -> NoReturn:
+    """In the child: become node ``name``'s holder (what ``mnexec -cdn`` did), then sleep."""
+    try:
+        os.setsid()
+        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        _check(_libc.unshare(_CLONE_NEWNET | _CLONE_NEWNS), "unshare")
+        # The node's mounts (its resolv.conf) must not propagate to the host.
+        _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "private mounts")
+        # A sysfs of its own shows the node's interfaces under /sys/class/net.
+        _check(_libc.mount(b"sysfs", b"/sys", b"sysfs", 0, None), "mounting /sys")
+        # /proc/sys/net shows the namespace of whoever opens it: this one's now, and
+        # before any link exists, so each link's own settings come from these defaults.
+        for key, value in sysctls.items():
+            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                f.write(value)
+    except OSError as exc:
+        _say({"name": name, "error": str(exc)})
+        os._exit(1)
+    _say({"name": name, "pid": os.getpid()})
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.execv(sleep, [sleep, "infinity"])
+
+
+def _mount(mounts: list[list[Any]]) -> NoReturn:
+    """In a worker child: each bind mount, in its node's mount namespace."""
+    done = 0
+    try:
+        for pid, source, over in mounts:
+            fd = os.open(f"/proc/{int(pid)}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                _check(_libc.setns(fd, _CLONE_NEWNS), f"entering the mounts of {pid}")
+            finally:
+                os.close(fd)
+            what = f"mounting {source} over {over} for {pid}"
+            _check(_libc.mount(source.encode(), over.encode(), None, _MS_BIND, None), what)
+            done += 1
+        _say({"mounted": done})
+    except OSError as exc:
+        _say({"error": str(exc), "mounted": done})
+    os._exit(0)
+
+
+def _enter(pid: int) -> None:
+    """Move this (single-threaded) process into the network and mount namespaces of ``pid``."""
+    fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC) for ns in ("net", "mnt")]
+    for fd, kind in zip(fds, (_CLONE_NEWNET, _CLONE_NEWNS), strict=True):
+        _check(_libc.setns(fd, kind), f"entering the namespaces of {pid}")
+        os.close(fd)
+
+
+def _start(pid: int, argv: list[str], stdin: str) -> tuple[int, int]:
+    """Fork one job: its input and output are memory files, so no pipe can fill up."""
+    inp = os.memfd_create("stdin")
+    os.write(inp, stdin.encode())
+    os.lseek(inp, 0, os.SEEK_SET)
+    out = os.memfd_create("output")
+    child = os.fork()
+    if child == 0:
+        try:
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as subprocess restores it
+            _enter(pid)
+            os.dup2(inp, 0)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            os.execvp(argv[0], argv)
+        except OSError as exc:
+            os.write(out, f"{argv[0]}: {exc}".encode())
+        os._exit(127)
+    os.close(inp)
+    return child, out
+
+
+def _run(jobs: list[list[Any]], width: int) -> NoReturn:
+    """In a worker child: every job, ``width`` at a time, each reported as it ends."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # this worker waits for its jobs
+    queue = list(enumerate(jobs))
+    queue.reverse()
+    running: dict[int, tuple[int, int]] = {}  # child pid -> (job, output file)
+    failed = False
+    while queue or running:
+        while queue and len(running) < width and not failed:
+            index, (pid, argv, stdin) = queue.pop()
+            try:
+                child, out = _start(int(pid), argv, stdin)
+            except OSError as exc:
+                _say({"job": index, "code": 127, "output": f"cannot start {argv[0]}: {exc}"})
+                failed = True
+                break
+            running[child] = (index, out)
+        if failed:
+            for index, _ in queue:
+                _say({"job": index, "skipped": True})
+            queue.clear()
+        if not running:
+            break
+        child, status = os.wait()
+        index, out = running.pop(child)
+        os.lseek(out, 0, os.SEEK_SET)
+        output = os.read(out, 1 << 16).decode(errors="replace")
+        os.close(out)
+        code = os.waitstatus_to_exitcode(status)
+        failed = failed or code != 0
+        _say({"job": index, "code": code, "output": output[-2000:]})
+    os._exit(0)
+
+
+def _child(work: Callable[..., object], *args: Any) -> NoReturn:
+    """Run a forked child's work and end it there, whatever happens: an exception
+    (a lab gone mid-reply, its pipe closed) must never return a child to the
+    server's loop, reading the server's requests."""
+    try:
+        work(*args)
+    finally:
+        os._exit(1)
+
+
+def main() -> None:
+    # Children are the kernel's to reap: holders outlive this server anyway.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    sleep = shutil.which("sleep") or "/bin/sleep"
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["op"] == "holders":
+            for name, sysctls in request["nodes"]:
+                try:
+                    if os.fork() == 0:
+                        _child(_hold, name, sysctls, sleep)
+                except OSError as exc:
+                    _say({"name": name, "error": f"fork: {exc}"})
+        elif request["op"] == "mount":
+            try:
+                if os.fork() == 0:
+                    _child(_mount, request["mounts"])
+            except OSError as exc:
+                _say({"error": f"fork: {exc}", "mounted": 0})
+        elif request["op"] == "run":
+            try:
+                if os.fork() == 0:
+                    _child(_run, request["jobs"], int(request["width"]))
+            except OSError as exc:
+                for index in range(len(request["jobs"])):
+                    _say({"job": index, "code": 127, "output": f"fork: {exc}"})
+        else:
+            _say({"error": f"unknown request {request['op']!r}"})
+
+
+if __name__ == "__main__":
+    main()
