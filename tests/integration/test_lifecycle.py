@@ -137,6 +137,17 @@ def test_same_lab_name_twice_is_refused_and_another_name_works(state_dir: Path) 
             mux.close()
 
 
+def _as_in_a_terminal() -> None:
+    """SIGINT and SIGQUIT at their defaults, as for a command typed at a terminal.
+
+    A test suite started in the background (``pytest &``, a CI runner's job)
+    has them ignored, and its children inherit that: Python then installs no
+    KeyboardInterrupt, and a Ctrl-C test would test nothing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def _cli(*args: str, state_dir: Path, **kwargs: object) -> subprocess.Popen[str]:
     env = dict(os.environ, SCAMPERLAB_STATE_DIR=str(state_dir))
     return subprocess.Popen(
@@ -145,6 +156,7 @@ def _cli(*args: str, state_dir: Path, **kwargs: object) -> subprocess.Popen[str]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_in_a_terminal,
         **kwargs,  # type: ignore[call-overload]
     )
 
