@@ -25,6 +25,7 @@ import ipaddress
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -122,6 +123,26 @@ def choose_sockets(found: Sequence[VpSocket], meta: Metadata) -> dict[str, tuple
     return chosen
 
 
+def notify_ready() -> None:
+    """Tell systemd (``Type=notify``) that the mux serves and handles SIGHUP.
+
+    Under ``Type=simple`` systemd counts the unit as started once the process
+    exists, so a reload (SIGHUP) right after a restart can arrive before
+    Python has its handler: SIGHUP's default action ends the process, and
+    ``Restart=on-failure`` takes that as a clean exit, leaving no mux (seen on
+    a loaded machine: the playbook's restart and metadata reload back to
+    back). The protocol is one datagram, so the standard library does it (the
+    hosts may have no python3-systemd).
+    """
+    path = os.environ.get("NOTIFY_SOCKET")
+    if not path:
+        return
+    address = "\0" + path[1:] if path.startswith("@") else path
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        sock.connect(address)
+        sock.sendall(b"READY=1")
+
+
 async def serve(
     sockets: Path,
     metadata: Path | None,
@@ -166,6 +187,7 @@ async def serve(
 
     loop.add_signal_handler(signal.SIGHUP, reload)
     log.info("serving the mux on %s for the VPs in %s", mux, sockets)
+    notify_ready()
     try:
         while not stop.is_set():
             registry.sync(choose_sockets(scan_vp_sockets(sockets), meta))

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from scamperlab.mux.standalone import MetadataError, choose_sockets, parse_metadata
+from scamperlab.mux.standalone import (
+    MetadataError,
+    choose_sockets,
+    notify_ready,
+    parse_metadata,
+)
 from scamperlab.mux.zipbundle import bundle_bytes, write_bundle
 from scamperlab.processes.sockets import scan_vp_sockets
 from scamperlab.wire.mux import Attr
@@ -95,3 +100,16 @@ def test_the_recorder_bundle_runs_as_an_application_with_only_the_standard_libra
     )
     assert done.returncode == 1
     assert f"no mux socket at {tmp_path / 'none'}" in done.stderr
+
+
+def test_ready_is_told_to_systemds_notify_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        notify_ready()
+        assert sock.recv(64) == b"READY=1"
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    notify_ready()  # not under systemd: nothing to tell, no error
