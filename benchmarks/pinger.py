@@ -19,16 +19,9 @@ import struct
 import sys
 import time
 
+from scamperlab.wire.icmp import echo_reply, echo_request
+
 SO_TIMESTAMPNS = 35
-
-
-def checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
 
 
 def main() -> None:
@@ -49,9 +42,7 @@ def main() -> None:
     while True:
         now = time.monotonic()
         if seq < count and now >= next_send:
-            header = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-            payload = b"scamperlab-bench".ljust(32, b".")
-            packet = struct.pack("!BBHHH", 8, 0, checksum(header + payload), ident, seq) + payload
+            packet = echo_request(ident, seq, b"scamperlab-bench".ljust(32, b"."))
             sent[seq] = time.monotonic_ns()
             sock.sendto(packet, (dst, 0))
             seq += 1
@@ -67,10 +58,10 @@ def main() -> None:
                     data, ancdata, _, _ = sock.recvmsg(2048, 256)
                 except BlockingIOError:
                     break
-                ihl = (data[0] & 0x0F) * 4
-                kind, _, _, rid, rseq = struct.unpack_from("!BBHHH", data, ihl)
-                if kind != 0 or rid != ident or rseq not in sent:
+                reply = echo_reply(data)
+                if reply is None or reply[0] != ident or reply[1] not in sent:
                     continue
+                rseq = reply[1]
                 arrived = time.monotonic_ns()
                 for level, typ, value in ancdata:
                     if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:

@@ -22,7 +22,6 @@ import contextlib
 import os
 import select
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -30,40 +29,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scamperlab.emulation.netns import socket_in
+from scamperlab.wire.icmp import echo_reply, echo_request
 
-__all__ = ["HostWatch", "echo_request", "kill_argv"]
-
-ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY = 8, 0
+__all__ = ["HostWatch", "kill_argv"]
 
 # (host, what happened), for the owner's events and status.
 Notify = Callable[[str, str], None]
-
-
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(int(word) for word in struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
-
-
-def echo_request(ident: int, seq: int) -> bytes:
-    """An ICMP echo request (RFC 792) with no payload but its sequence number's echo."""
-    body = struct.pack("!HH", ident, seq)
-    header = struct.pack("!BBH", ICMP_ECHO_REQUEST, 0, 0) + body
-    return struct.pack("!BBH", ICMP_ECHO_REQUEST, 0, _checksum(header)) + body
-
-
-def _reply_ident(packet: bytes) -> int | None:
-    """The identifier of an ICMP echo reply in an IPv4 packet, or None if it is none."""
-    if len(packet) < 20:
-        return None
-    ihl = (packet[0] & 0x0F) * 4
-    icmp = packet[ihl : ihl + 8]
-    if len(icmp) < 8 or icmp[0] != ICMP_ECHO_REPLY:
-        return None
-    return int(struct.unpack("!H", icmp[4:6])[0])
 
 
 def kill_argv(addresses: Sequence[str], port: int) -> list[str]:
@@ -130,7 +101,8 @@ class HostWatch:
                         continue
                     packet, (source, _) = sock.recvfrom(2048)
                     host = by_address.get(source)
-                    if host is not None and _reply_ident(packet) == ident:
+                    reply = echo_reply(packet)
+                    if host is not None and reply is not None and reply[0] == ident:
                         self._answered(host)
                 self._check(time.monotonic())
 
