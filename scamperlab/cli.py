@@ -542,8 +542,6 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
     if args.action == "status":
         return cluster.run(cluster.status_argv(args.inventory))
-    if args.action == "up" and args.topology is None:
-        raise ScamperlabError("which lab? scamperlab cluster up INVENTORY TOPOLOGY")
     return cluster.run(
         cluster.playbook_argv(args.inventory, args.topology, down=args.action == "down")
     )

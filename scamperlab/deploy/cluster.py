@@ -50,7 +50,7 @@ def playbook_argv(inventory: str, topology: str | None, *, down: bool = False) -
         argv += ["-e", "scamperlab_cluster_state=absent"]
     else:
         if topology is None:
-            raise ScamperlabError("cluster up needs a topology file")
+            raise ScamperlabError("which lab? scamperlab cluster up INVENTORY TOPOLOGY")
         argv += ["-e", f"scamperlab_cluster_topology={_existing(topology, 'topology file')}"]
     return [*argv, str(PLAYBOOK)]
 
