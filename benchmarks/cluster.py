@@ -25,7 +25,6 @@ between the ``cluster`` markers of ``docs/benchmarks.md``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
@@ -33,12 +32,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from benchmarks.delay import cpu_seconds
 from benchmarks.doc import write_section
 from benchmarks.scale import loadavg, machine, pss_kib
 from scamperlab.lab.state import read_state
@@ -133,15 +132,6 @@ def _wait_vps(mux: Path, n: int, timeout: float = 300) -> None:
         time.sleep(0.2)
 
 
-def _cpu_s(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def controller_costs(state_dir: Path, mux: Path, n: int, pings: int) -> dict[str, Any]:
     """sc_remoted's and the mux process's memory and fds; a fan-out and its CPU cost."""
     state = read_state(LAB, state_dir) or {}
@@ -155,12 +145,13 @@ def controller_costs(state_dir: Path, mux: Path, n: int, pings: int) -> dict[str
     }
     ctrl = ScamperCtrl(mux=str(mux))
     insts = ctrl.add_vps(ctrl.vps())
-    cpu0, t0 = _cpu_s([remoted, owner]), time.monotonic()
+    cpu0, t0 = cpu_seconds(remoted) + cpu_seconds(owner), time.monotonic()
     for _ in range(pings):
         for inst in insts:
             ctrl.do_ping(TARGET, attempts=1, stop_count=1, inst=inst)
     got = sum(1 for _ in ctrl.responses(timeout=120))
-    elapsed, cpu = time.monotonic() - t0, _cpu_s([remoted, owner]) - cpu0
+    elapsed = time.monotonic() - t0
+    cpu = cpu_seconds(remoted) + cpu_seconds(owner) - cpu0
     ctrl.done()
     out["fanout"] = {
         "results": got,
@@ -171,26 +162,31 @@ def controller_costs(state_dir: Path, mux: Path, n: int, pings: int) -> dict[str
     return out
 
 
-@contextlib.contextmanager
-def _files(base: Path, n: int, hosts: int) -> Iterator[tuple[Path, Path]]:
-    topo, cluster = base / "topology.yaml", base / "cluster.yaml"
+def write_topology(base: Path, n: int) -> Path:
+    topo = base / "topology.yaml"
     topo.write_text(topology(n))
-    names = {f"h{i + 1}": {"address": f"192.0.2.{i + 2}"} for i in range(hosts)}
-    cluster.write_text(yaml.safe_dump({"controller": "192.0.2.1", "hosts": names}))
-    yield topo, cluster
+    return topo
+
+
+def write_cluster(base: Path, hosts: Hosts, lab_hosts: list[str]) -> Path:
+    """The cluster file of the pretend hosts, at the addresses they were given."""
+    cluster = base / "cluster.yaml"
+    names = {name: {"address": hosts.address[name]} for name in lab_hosts}
+    cluster.write_text(yaml.safe_dump({"controller": hosts.address["ctl"], "hosts": names}))
+    return cluster
 
 
 def one_host(n: int, base: Path, pings: int) -> dict[str, Any]:
     hosts = Hosts(["solo"], base)
     try:
-        with _files(base, n, 1) as (topo, _):
-            load = loadavg()
-            t0 = time.monotonic()
-            _check(hosts.scamperlab("solo", "up", str(topo)), "one-host up")
-            mux = base / "solo" / LAB / "mux"
-            _wait_vps(mux, n)
-            out: dict[str, Any] = {"up_s": time.monotonic() - t0, "load": load}
-            out |= controller_costs(base / "solo", mux, n, pings)
+        topo = write_topology(base, n)
+        load = loadavg()
+        t0 = time.monotonic()
+        _check(hosts.scamperlab("solo", "up", str(topo)), "one-host up")
+        mux = base / "solo" / LAB / "mux"
+        _wait_vps(mux, n)
+        out: dict[str, Any] = {"up_s": time.monotonic() - t0, "load": load}
+        out |= controller_costs(base / "solo", mux, n, pings)
     finally:
         hosts.close()
     return out
@@ -200,18 +196,18 @@ def cluster(n: int, h: int, base: Path, pings: int) -> dict[str, Any]:
     lab_hosts = [f"h{i + 1}" for i in range(h)]
     hosts = Hosts(["ctl", *lab_hosts], base)
     try:
-        with _files(base, n, h) as (topo, cfile):
-            load = loadavg()
-            t0 = time.monotonic()
-            args = ("up", str(topo), "--cluster", str(cfile))
-            _check(hosts.scamperlab("ctl", *args, "--controller"), "controller up")
-            shards = [hosts.scamperlab(x, *args, "--shard", x) for x in lab_hosts]
-            for x, proc in zip(lab_hosts, shards, strict=True):
-                _check(proc, f"lab host {x} up")
-            mux = base / "ctl" / LAB / "mux"
-            _wait_vps(mux, n)
-            out: dict[str, Any] = {"up_s": time.monotonic() - t0, "load": load}
-            out |= controller_costs(base / "ctl", mux, n, pings)
+        topo, cfile = write_topology(base, n), write_cluster(base, hosts, lab_hosts)
+        load = loadavg()
+        t0 = time.monotonic()
+        args = ("up", str(topo), "--cluster", str(cfile))
+        _check(hosts.scamperlab("ctl", *args, "--controller"), "controller up")
+        shards = [hosts.scamperlab(x, *args, "--shard", x) for x in lab_hosts]
+        for x, proc in zip(lab_hosts, shards, strict=True):
+            _check(proc, f"lab host {x} up")
+        mux = base / "ctl" / LAB / "mux"
+        _wait_vps(mux, n)
+        out: dict[str, Any] = {"up_s": time.monotonic() - t0, "load": load}
+        out |= controller_costs(base / "ctl", mux, n, pings)
     finally:
         hosts.close()
     return out
