@@ -9,12 +9,15 @@ For each number of lab hosts H (N = H x VPs per host), side by side:
   ``scamperlab up --cluster`` exactly as a real host does (docs/cluster.md),
   the hosts being network namespaces of this machine on one bridged
   "Internet" (as ``examples/cluster/rehearse.sh``); start-up is from the
-  controller's ``up`` until every VP is on the mux.
+  controller's ``up`` until every VP is on the mux. Encrypted (the default:
+  the VPs' connections in TLS between one stunnel per host), and again in
+  clear text (``encryption: none``), so that what TLS costs is measured.
 
-Then, on both: the controller's memory (PSS of sc_remoted and of the
-process serving the mux) and file descriptors per VP, and a fan-out of
-single-reply pings from every VP through one ``ScamperCtrl`` with the CPU
-time sc_remoted and the mux process spent on it per result. The pretend
+Then, on each: the controller's memory (PSS of sc_remoted, of the process
+serving the mux and of the controller host's stunnel) and file descriptors
+per VP, and a fan-out of single-reply pings from every VP through one
+``ScamperCtrl`` with the CPU time sc_remoted and the mux process (and,
+apart, stunnel) spent on it per result. The pretend
 hosts share this machine's cores, so start-up and fan-out here say nothing
 of how a cluster of real machines scales with H; the controller's costs per
 VP are what carry over, and the projection to 10,000 VPs on 10 hosts is
@@ -40,8 +43,10 @@ import yaml
 from benchmarks.delay import cpu_seconds
 from benchmarks.doc import write_section
 from benchmarks.scale import loadavg, machine, pss_kib
+from scamperlab.deploy.certs import make_certs
 from scamperlab.lab.state import read_state
 from scamperlab.scamper import ScamperCtrl
+from scamperlab.topology.cluster import load_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "cluster.json"
@@ -133,31 +138,37 @@ def _wait_vps(mux: Path, n: int, timeout: float = 300) -> None:
 
 
 def controller_costs(state_dir: Path, mux: Path, n: int, pings: int) -> dict[str, Any]:
-    """sc_remoted's and the mux process's memory and fds; a fan-out and its CPU cost."""
+    """sc_remoted's, the mux process's (and stunnel's) memory and fds; a fan-out, its CPU."""
     state = read_state(LAB, state_dir) or {}
-    remoted = next(int(p["pid"]) for p in state["processes"] if p.get("kind") == "sc_remoted")
-    owner = int(state["owner_pid"])
+    kinds = {p.get("kind"): int(p["pid"]) for p in state["processes"]}
+    remoted, owner, stunnel = kinds["sc_remoted"], int(state["owner_pid"]), kinds.get("stunnel")
     out: dict[str, Any] = {
         "sc_remoted_pss_kib": pss_kib(remoted),
         "sc_remoted_fds": len(os.listdir(f"/proc/{remoted}/fd")),
         "mux_process_pss_kib": pss_kib(owner),
         "mux_process_fds": len(os.listdir(f"/proc/{owner}/fd")),
     }
+    if stunnel is not None:
+        out["stunnel_pss_kib"] = pss_kib(stunnel)
+        out["stunnel_fds"] = len(os.listdir(f"/proc/{stunnel}/fd"))
     ctrl = ScamperCtrl(mux=str(mux))
     insts = ctrl.add_vps(ctrl.vps())
     cpu0, t0 = cpu_seconds(remoted) + cpu_seconds(owner), time.monotonic()
+    tls0 = cpu_seconds(stunnel) if stunnel is not None else 0.0
     for _ in range(pings):
         for inst in insts:
             ctrl.do_ping(TARGET, attempts=1, stop_count=1, inst=inst)
     got = sum(1 for _ in ctrl.responses(timeout=120))
     elapsed = time.monotonic() - t0
     cpu = cpu_seconds(remoted) + cpu_seconds(owner) - cpu0
+    tls = cpu_seconds(stunnel) - tls0 if stunnel is not None else 0.0
     ctrl.done()
     out["fanout"] = {
         "results": got,
         "expected": n * pings,
         "per_s": got / elapsed,
         "controller_cpu_ms_per_result": 1000 * cpu / max(got, 1),
+        "stunnel_cpu_ms_per_result": 1000 * tls / max(got, 1),
     }
     return out
 
@@ -168,11 +179,13 @@ def write_topology(base: Path, n: int) -> Path:
     return topo
 
 
-def write_cluster(base: Path, hosts: Hosts, lab_hosts: list[str]) -> Path:
-    """The cluster file of the pretend hosts, at the addresses they were given."""
+def write_cluster(base: Path, hosts: Hosts, lab_hosts: list[str], encryption: str) -> Path:
+    """The cluster file of the pretend hosts, at the addresses they were given; their TLS."""
     cluster = base / "cluster.yaml"
     names = {name: {"address": hosts.address[name]} for name in lab_hosts}
-    cluster.write_text(yaml.safe_dump({"controller": hosts.address["ctl"], "hosts": names}))
+    text = {"controller": hosts.address["ctl"], "hosts": names, "encryption": encryption}
+    cluster.write_text(yaml.safe_dump(text | {"tls": f"{base}/tls/{{host}}"}))
+    make_certs(load_cluster(cluster), base / "ca")
     return cluster
 
 
@@ -192,11 +205,12 @@ def one_host(n: int, base: Path, pings: int) -> dict[str, Any]:
     return out
 
 
-def cluster(n: int, h: int, base: Path, pings: int) -> dict[str, Any]:
+def cluster(n: int, h: int, base: Path, pings: int, encryption: str) -> dict[str, Any]:
     lab_hosts = [f"h{i + 1}" for i in range(h)]
     hosts = Hosts(["ctl", *lab_hosts], base)
     try:
-        topo, cfile = write_topology(base, n), write_cluster(base, hosts, lab_hosts)
+        topo = write_topology(base, n)
+        cfile = write_cluster(base, hosts, lab_hosts, encryption)
         load = loadavg()
         t0 = time.monotonic()
         args = ("up", str(topo), "--cluster", str(cfile))
@@ -219,13 +233,16 @@ def projection(rows: dict[int, dict[str, Any]]) -> dict[str, Any]:
     small, big = rows[sizes[0]]["cluster"], rows[sizes[-1]]["cluster"]
     span = rows[sizes[-1]]["n"] - rows[sizes[0]]["n"]
     out: dict[str, Any] = {}
-    for key in ("sc_remoted_pss_kib", "sc_remoted_fds", "mux_process_pss_kib", "mux_process_fds"):
+    keys = ["sc_remoted_pss_kib", "sc_remoted_fds", "mux_process_pss_kib", "mux_process_fds"]
+    for key in [*keys, "stunnel_pss_kib", "stunnel_fds"]:
         per_vp = (big[key] - small[key]) / span if span else big[key] / rows[sizes[-1]]["n"]
         per_vp = max(per_vp, 0.0)  # a cost that does not grow with VPs, within the noise
         out[key] = big[key] + per_vp * (PROJECTED_VPS - rows[sizes[-1]]["n"])
         out[f"{key}_per_vp"] = per_vp
     cpu = big["fanout"]["controller_cpu_ms_per_result"]
     out["results_per_cpu_s"] = 1000 / cpu if cpu else None
+    tls = big["fanout"]["stunnel_cpu_ms_per_result"]
+    out["stunnel_results_per_cpu_s"] = 1000 / tls if tls else None
     out["fanout_cpu_s"] = cpu * PROJECTED_VPS / 1000
     return out
 
@@ -244,16 +261,16 @@ def markdown(data: dict[str, Any]) -> str:
         f" {m['kernel']}, scamper {m['scamper']}, Python {m['python']}; {m['date']}. The"
         " pretend hosts are namespaces of this one machine: they share its cores.",
         "",
-        "| lab hosts | VPs | cluster up (s) | one host up (s) | ratio | fan-out results/s"
-        " (cluster, one host) | load (cluster) |",
-        "|---:|---:|---:|---:|---:|---|---|",
+        "| lab hosts | VPs | cluster up (s): TLS, clear | one host up (s) | ratio (TLS)"
+        " | fan-out results/s: TLS, clear, one host | load (TLS cluster) |",
+        "|---:|---:|---|---:|---:|---|---|",
     ]
     for h, row in sorted(data["rows"].items()):
-        c, s = row["cluster"], row["one_host"]
+        c, k, s = row["cluster"], row["clear"], row["one_host"]
         lines.append(
-            f"| {h} | {row['n']:,} | {c['up_s']:.2f} | {s['up_s']:.2f} |"
+            f"| {h} | {row['n']:,} | {c['up_s']:.2f}, {k['up_s']:.2f} | {s['up_s']:.2f} |"
             f" {c['up_s'] / s['up_s']:.2f} | {c['fanout']['per_s']:,.0f},"
-            f" {s['fanout']['per_s']:,.0f} | {c['load']} |"
+            f" {k['fanout']['per_s']:,.0f}, {s['fanout']['per_s']:,.0f} | {c['load']} |"
         )
     lines += [
         "",
@@ -274,6 +291,23 @@ def markdown(data: dict[str, Any]) -> str:
             f" {s['mux_process_pss_kib'] / 1024:.0f}, {s['mux_process_fds']},"
             f" {s['fanout']['controller_cpu_ms_per_result']:.3f} |"
         )
+    lines += [
+        "",
+        "What TLS costs the controller host: its stunnel, against the same cluster in clear"
+        " text (`encryption: none`) in the same run:",
+        "",
+        "| lab hosts | VPs | stunnel PSS (MiB) | stunnel fds | stunnel CPU per result (ms)"
+        " | sc_remoted + mux CPU per result (ms): TLS, clear |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for h, row in sorted(data["rows"].items()):
+        c, k = row["cluster"], row["clear"]
+        lines.append(
+            f"| {h} | {row['n']:,} | {c['stunnel_pss_kib'] / 1024:.1f} | {c['stunnel_fds']} |"
+            f" {c['fanout']['stunnel_cpu_ms_per_result']:.3f} |"
+            f" {c['fanout']['controller_cpu_ms_per_result']:.3f},"
+            f" {k['fanout']['controller_cpu_ms_per_result']:.3f} |"
+        )
     p = data["projection"]
     lines += [
         "",
@@ -287,13 +321,18 @@ def markdown(data: dict[str, Any]) -> str:
         f" ({p['sc_remoted_fds_per_vp']:.2f} per VP: its connection and its unix socket);"
         " the mux process: "
         f"{p['mux_process_pss_kib'] / 1024:.0f} MiB, {p['mux_process_fds']:,.0f} fds.",
+        f"- Its stunnel: {p['stunnel_pss_kib'] / 1024:.0f} MiB and"
+        f" {p['stunnel_fds']:,.0f} fds ({p['stunnel_fds_per_vp']:.2f} per VP: the TLS"
+        " connection and the one to sc_remoted), and"
+        f" {p['stunnel_results_per_cpu_s'] or 0:,.0f} results per CPU second.",
         f"- The controller's CPU: {p['results_per_cpu_s']:,.0f} single-reply results per CPU"
         f" second for sc_remoted and the mux together, so one fan-out to every VP costs"
         f" {p['fanout_cpu_s']:.1f} CPU seconds there.",
-        f"- Its limits: file descriptors first ({p['sc_remoted_fds']:,.0f} for sc_remoted,"
-        " far above the usual soft limit of 1,024: its unit needs `LimitNOFILE=`, as"
-        " scamperlab raises its own); then the CPU of the mux, one Python process that"
-        " decodes every result; memory"
+        f"- Its limits: file descriptors first ({p['sc_remoted_fds']:,.0f} for sc_remoted"
+        f" and {p['stunnel_fds']:,.0f} for stunnel,"
+        " far above the usual soft limit of 1,024: scamperlab raises its own, which they"
+        " inherit; a unit of sc_remoted's own needs `LimitNOFILE=`); then the CPU of the"
+        " mux, one Python process that decodes every result; memory"
         f" ({(p['sc_remoted_pss_kib'] + p['mux_process_pss_kib']) / 1024:,.0f} MiB) is no"
         " limit on any server.",
         "",
@@ -326,8 +365,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="slc-", dir="/run") as a:
             solo = one_host(n, Path(a), args.pings)
         with tempfile.TemporaryDirectory(prefix="slc-", dir="/run") as b:
-            spread = cluster(n, h, Path(b), args.pings)
-        data["rows"][h] = {"n": n, "one_host": solo, "cluster": spread}
+            spread = cluster(n, h, Path(b), args.pings, "stunnel")
+        with tempfile.TemporaryDirectory(prefix="slc-", dir="/run") as c:
+            clear = cluster(n, h, Path(c), args.pings, "none")
+        data["rows"][h] = {"n": n, "one_host": solo, "cluster": spread, "clear": clear}
         print(h, json.dumps(data["rows"][h]), flush=True)
     data["projection"] = projection({r["n"]: r for r in data["rows"].values()})
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

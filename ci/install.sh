@@ -18,8 +18,9 @@ need=()
 # openssl (the lab CA), ca-certificates (the system bundle every node's own, with the
 # lab CA added, extends); curl and dig are the clients tests and users run in nodes.
 # debootstrap, systemd-container, openssh-client: the playbook tests (tests/playbooks/).
+# stunnel4: the TLS between a cluster's hosts (scamperlab cluster, docs/cluster.md).
 for pkg in scamper mininet iputils-ping iproute2 iptables procps util-linux python3-venv tcpdump openssh-server \
-  nsd unbound nginx openssl ca-certificates curl bind9-dnsutils debootstrap systemd-container openssh-client; do
+  nsd unbound nginx openssl ca-certificates curl bind9-dnsutils debootstrap systemd-container openssh-client stunnel4; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 pick_python() {

@@ -211,13 +211,18 @@ def _print_lab(state: dict[str, Any]) -> None:
         ui.warning(warning)
 
 
+def _encryption(cluster: dict[str, Any]) -> str:
+    return "clear text" if cluster.get("encryption") == "none" else "TLS (stunnel)"
+
+
 def _print_cluster(cluster: dict[str, Any] | None) -> None:
     """A cluster's controller: its lab hosts and their VPs on the mux; a lab host: its place."""
     if not cluster:
         return
     if cluster["role"] == "controller":
         table = _table(
-            f"lab hosts (VXLAN {cluster['vni']})", ("host", "address", "VPs up", "tunnel")
+            f"lab hosts (VXLAN {cluster['vni']}, {_encryption(cluster)})",
+            ("host", "address", "VPs up", "tunnel"),
         )
         for host in cluster["hosts"]:
             health = "down" if host["up"] == 0 else f"{host['up']}/{host['vps']}"
@@ -227,7 +232,8 @@ def _print_cluster(cluster: dict[str, Any] | None) -> None:
         return
     ui.out.print(
         f"lab host {cluster['host']} ({cluster['underlay']}) of a cluster: {cluster['vps']} VPs,"
-        f" controller host {cluster['controller']}, VXLAN {cluster['vni']}",
+        f" controller host {cluster['controller']}, VXLAN {cluster['vni']},"
+        f" {_encryption(cluster)}",
         soft_wrap=True,
         markup=False,
         highlight=False,
@@ -540,6 +546,16 @@ def _doctor_import(label: str, python: str | None) -> ImportChoice | str | None:
 def cmd_cluster(args: argparse.Namespace) -> int:
     from scamperlab.deploy import cluster
 
+    if args.action == "certs":
+        from scamperlab.deploy.certs import make_certs
+        from scamperlab.topology.cluster import load_cluster
+
+        path = Path(args.file)
+        ca = Path(args.ca) if args.ca else path.parent / "ca"
+        for made in make_certs(load_cluster(path), ca):
+            ui.err.print(f"wrote {escape(str(made))}/{{ca,cert,key}}.pem")
+        ui.err.print(f"the CA's key is in {escape(str(ca))}: keep it, or remove it")
+        return 0
     if args.action == "status":
         return cluster.run(cluster.status_argv(args.inventory))
     return cluster.run(
@@ -763,12 +779,24 @@ def build_parser() -> argparse.ArgumentParser:
         "cluster",
         help="a lab over several hosts, provisioned by Ansible (playbooks/cluster.yml)",
     )
-    cluster.add_argument("action", choices=("up", "down", "status"))
-    cluster.add_argument(
-        "inventory", help="Ansible inventory: scamperlab_controller and scamperlab_hosts"
+    verbs = cluster.add_subparsers(dest="action", required=True, metavar="ACTION")
+    inventory = "Ansible inventory: scamperlab_controller and scamperlab_hosts"
+    for verb, text in (
+        ("up", "install scamperlab on every host and start the lab"),
+        ("down", "take the lab down on every host, leaving nothing"),
+        ("status", "the controller host's scamperlab status"),
+    ):
+        action = verbs.add_parser(verb, help=text)
+        action.add_argument("inventory", help=inventory)
+        if verb == "up":
+            action.add_argument("topology", help="the lab's topology file")
+        action.set_defaults(func=cmd_cluster, topology=None)
+    certs = verbs.add_parser(
+        "certs", help="each host's TLS files for an encrypted cluster run without Ansible"
     )
-    cluster.add_argument("topology", nargs="?", help="the lab's topology file (for up)")
-    cluster.set_defaults(func=cmd_cluster)
+    certs.add_argument("file", help="the cluster file (its tls names each host's directory)")
+    certs.add_argument("--ca", help="the CA's directory (default: ca beside FILE)")
+    certs.set_defaults(func=cmd_cluster)
 
     wheels = sub.add_parser(
         "wheelhouse",

@@ -45,6 +45,9 @@ for host in ctl h1 h2; do
     mkdir -p "$state/$host"
 done
 
+# Each host's TLS files, where the cluster file says (removed with $state).
+"$bin/scamperlab" cluster certs "$cluster" --ca "$state/ca"
+
 # The controller host first: lab hosts' VPs dial it as soon as they start.
 on ctl "$bin/scamperlab" up "$topology" --cluster "$cluster" --controller
 on h1 "$bin/scamperlab" up "$topology" --cluster "$cluster" --shard h1

@@ -20,6 +20,20 @@ learning) and every neighbour is permanent (no ARP across hosts).
   routed to the controller host's transit address.
 - On the controller host, sc_remoted listens at ``198.19.240.1`` as on one
   host; each VP's /32 is routed to the transit address of the host it runs on.
+
+Encrypted (the cluster's ``encryption: stunnel``), the VPs' TCP crosses
+hosts only inside TLS, and sc_remoted still sees each VP at its own address
+and port: one stunnel (:mod:`scamperlab.processes.stunnel`) at each end,
+both with ``transparent = source``, which binds its outgoing connection to
+the address of the connection it accepted (``IP_TRANSPARENT``). Two policy
+rules bring back the answers to those borrowed addresses, which the main
+table routes elsewhere:
+
+- on a lab host, ``198.19.240.1`` is the gateway's own (the VPs' connections
+  end at its stunnel), and TLS from the controller host's stunnel, on its
+  way to a VP's address, is delivered locally to the stunnel there;
+- on the controller host, sc_remoted's packets to the VPs are delivered
+  locally to its stunnel instead of being routed into the tunnel.
 """
 
 from __future__ import annotations
@@ -32,6 +46,8 @@ from scamperlab.topology.cluster import ClusterPlan, TunnelEnd
 
 #: The tunnel's interface in each host's ``controller`` namespace.
 TUNNEL_IF = "vx0"
+#: The routing table, in a lab's own namespace, that delivers borrowed addresses locally.
+LOCAL_TABLE = 100
 
 
 @dataclass(frozen=True)
@@ -62,22 +78,49 @@ def _config(
     return TunnelConfig(create, "\n".join([*inside, *routes]) + "\n", fdb)
 
 
+def _deliver_locally(selector: str) -> list[str]:
+    """Packets matching ``selector`` go to this namespace's own sockets, whatever their address."""
+    return [
+        f"rule add {selector} lookup {LOCAL_TABLE} pref 100",
+        f"route add local 0.0.0.0/0 dev lo table {LOCAL_TABLE}",
+    ]
+
+
 def gateway_config(cluster: ClusterPlan, host: str, pid: int) -> TunnelConfig:
-    """Lab host ``host``'s end: ``198.19.240.1`` is routed to the controller host."""
+    """Lab host ``host``'s end: ``198.19.240.1`` is routed to the controller host.
+
+    Encrypted, it is this namespace's own address instead (its stunnel's), and
+    the controller's TLS to the VPs' addresses is delivered to that stunnel.
+    """
     controller = cluster.controller
-    route = (
-        f"route add {cluster.lab.controller_ipv4}/32 via {controller.transit.ip} dev {TUNNEL_IF}"
-    )
-    return _config(cluster, cluster.host(host).end, [controller], pid, [route])
+    remoted = cluster.lab.controller_ipv4
+    if not cluster.encrypted:
+        routes = [f"route add {remoted}/32 via {controller.transit.ip} dev {TUNNEL_IF}"]
+    else:
+        port = cluster.lab.topology.controller.port
+        routes = [
+            f"addr add {remoted}/32 dev lo",
+            *_deliver_locally(
+                f"from {controller.transit.ip} iif {TUNNEL_IF} ipproto tcp sport {port}"
+            ),
+        ]
+    return _config(cluster, cluster.host(host).end, [controller], pid, routes)
 
 
 def controller_config(cluster: ClusterPlan, pid: int) -> TunnelConfig:
-    """The controller host's end: each VP's /32 is routed to the host it runs on."""
+    """The controller host's end: each VP's /32 is routed to the host it runs on.
+
+    Encrypted, sc_remoted's own packets (from its address and port) go to the
+    stunnel that connected on the VP's behalf instead.
+    """
     routes = [
         f"route add {cluster.lab.nodes[vp].ipv4}/32 via {host.end.transit.ip} dev {TUNNEL_IF}"
         for host in cluster.hosts.values()
         for vp in host.vps
     ]
+    if cluster.encrypted:
+        port = cluster.lab.topology.controller.port
+        routes += _deliver_locally(f"from {cluster.lab.controller_ipv4} ipproto tcp sport {port}")
     peers = [host.end for host in cluster.hosts.values()]
     return _config(cluster, cluster.controller, peers, pid, routes)
 

@@ -46,8 +46,9 @@ from scamperlab.mux.server import MuxServer
 from scamperlab.processes.binaries import ScamperInstall, check_host_tools, find_scamper
 from scamperlab.processes.liveness import connection
 from scamperlab.processes.remoted import Remoted, VpSocket
+from scamperlab.processes.stunnel import Stunnel, check_tls_dir, find_stunnel
 from scamperlab.processes.vantage import VpSupervisor
-from scamperlab.topology.cluster import ClusterPlan
+from scamperlab.topology.cluster import CONTROLLER_HOST, ClusterPlan
 from scamperlab.topology.plan import LabPlan
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,30 @@ class Shard:
     def plan(self) -> LabPlan:
         return self.cluster.shard(self.host)
 
-    def open(self, net: EmulatedNetwork) -> None:
+    def check(self) -> None:
+        """What an encrypted cluster needs here, before anything is built."""
+        if self.cluster.encrypted:
+            find_stunnel()
+            check_tls_dir(self.cluster.tls_dir(self.host), self.host)
+
+    def open(self, net: EmulatedNetwork, state: LabState, teardown: contextlib.ExitStack) -> None:
         """The gateway to the controller host, once ``net``'s controller namespace exists."""
         tunnel.open_gateway(net, self.cluster, self.host)
+        if not self.cluster.encrypted:
+            return
+        port = self.plan.topology.controller.port
+        end = Stunnel(
+            net,
+            CONTROLLER,
+            client=True,
+            accept=(str(self.cluster.lab.controller_ipv4), port),
+            connect=(str(self.cluster.controller.transit.ip), port),
+            tls_dir=self.cluster.tls_dir(self.host),
+            peer_addresses=[str(self.cluster.controller.underlay)],
+        )
+        teardown.callback(end.stop)
+        pid = end.start(state.path("stunnel.conf"), state.path("logs", "stunnel.log"))
+        state.track("stunnel", CONTROLLER, pid)
 
     def scanner(self, supervisor: VpSupervisor) -> Callable[[], list[VpSocket]]:
         """The VPs connected to sc_remoted, as if read from its socket directory.
@@ -99,6 +121,7 @@ class Shard:
             "controller": str(self.cluster.controller.underlay),
             "underlay": str(host.end.underlay),
             "vni": self.cluster.vni,
+            "encryption": self.cluster.encryption,
             "vps": len(host.vps),
         }
 
@@ -180,6 +203,9 @@ class ClusterController:
             raise LabStateError(f"cluster controller {self.name} is already running")
         report: Progress = progress or (lambda _p, _d, _t: None)
         check_host_tools()
+        if self.cluster.encrypted:
+            find_stunnel()
+            check_tls_dir(self.cluster.tls_dir(CONTROLLER_HOST), CONTROLLER_HOST)
         install = find_scamper(self.scamper_prefix)
         total = len(self.topology.vps)
         hard = raise_fd_limit(64 + 8 * total)
@@ -204,6 +230,8 @@ class ClusterController:
             tunnel.open_controller(net, self.cluster)
             self._watch(stack, net)
             self._serve(stack, net, install)
+            if self.cluster.encrypted:
+                self._tls(stack, net)
             self.state.info.update(
                 topology=str(self.source.resolve()) if self.source else None,
                 mux=str(self.mux_path),
@@ -266,6 +294,22 @@ class ClusterController:
         loop.call(attach())
         self.access.own_socket(self.mux_path)
 
+    def _tls(self, stack: contextlib.ExitStack, net: EmulatedNetwork) -> None:
+        """The lab hosts' TLS ends here, and goes on to sc_remoted from each VP's address."""
+        port = self.topology.controller.port
+        end = Stunnel(
+            net,
+            CONTROLLER,
+            client=False,
+            accept=(str(self.cluster.controller.transit.ip), port),
+            connect=(str(self.cluster.lab.controller_ipv4), port),
+            tls_dir=self.cluster.tls_dir(CONTROLLER_HOST),
+            peer_names=list(self.cluster.hosts),
+        )
+        stack.callback(end.stop)
+        pid = end.start(self.state.path("stunnel.conf"), self.state.path("logs", "stunnel.log"))
+        self.state.track("stunnel", CONTROLLER, pid)
+
     def _watch(self, stack: contextlib.ExitStack, net: EmulatedNetwork) -> None:
         """Ping every lab host over the tunnel; a silent one's VPs are let go at once."""
         lab = self.cluster.lab
@@ -294,6 +338,7 @@ class ClusterController:
         return {
             "role": "controller",
             "vni": self.cluster.vni,
+            "encryption": self.cluster.encryption,
             "underlay": str(self.cluster.controller.underlay),
             "hosts": [
                 {

@@ -316,6 +316,8 @@ class Lab:
             raise LabStateError(f"lab {self.name} is already running in this process")
         report: Progress = progress or (lambda _p, _d, _t: None)
         check_host_tools()
+        if self.shard is not None:
+            self.shard.check()
         install = find_scamper(self.scamper_prefix)
         self._check_socket_paths()
         need = 64 + 8 * len(self.topology.vps)
@@ -535,7 +537,7 @@ class Lab:
     def _start_controller(self, parts: RunningLab) -> None:
         """sc_remoted, the mux and the VP supervisor: ready before the first VP's node is."""
         if self.shard is not None:  # sc_remoted is on the controller host: a gateway to it
-            self.shard.open(parts.net)
+            self.shard.open(parts.net, self.state, parts.teardown)
             self.state.info["cluster"] = self.shard.describe()
             parts.teardown.callback(self._stop_vps, parts.supervisor)
             parts.teardown.callback(_detach_quietly, parts)

@@ -102,6 +102,22 @@ def connection(pid: int, port: int) -> Connection | None:
     return found
 
 
+def listening(pid: int, port: int) -> bool:
+    """Whether anything in ``pid``'s network namespace listens on TCP ``port``."""
+    suffix = f":{port:04X}"
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            # Field 1 is local address:port in hex, field 3 the state (0A = LISTEN).
+            fields = line.split()
+            if fields[1].endswith(suffix) and fields[3] == "0A":
+                return True
+    return False
+
+
 def cpu_wait(pid: int) -> float | None:
     """Seconds ``pid`` has spent runnable but waiting for a CPU; None when unknown.
 

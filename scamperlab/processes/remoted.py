@@ -15,25 +15,10 @@ from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError
 from scamperlab.processes import terminate
 from scamperlab.processes.binaries import ScamperInstall
+from scamperlab.processes.liveness import listening
 from scamperlab.processes.sockets import VpSocket, scan_vp_sockets
 
 __all__ = ["Remoted", "VpSocket", "scan_vp_sockets"]
-
-
-def _listening(pid: int, port: int) -> bool:
-    """Whether anything in ``pid``'s network namespace listens on TCP ``port``."""
-    suffix = f":{port:04X}"
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            # Field 1 is local address:port in hex, field 3 the state (0A = LISTEN).
-            fields = line.split()
-            if fields[1].endswith(suffix) and fields[3] == "0A":
-                return True
-    return False
 
 
 @dataclass
@@ -72,7 +57,7 @@ class Remoted:
         with open(self.log_path, "ab") as log:
             self.proc = self.net.popen(CONTROLLER, self.argv(), stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
-        while not _listening(self.proc.pid, self.port):
+        while not listening(self.proc.pid, self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 detail = self.log_path.read_text(errors="replace").strip()[-500:]
                 raise LabStartError(f"sc_remoted did not start listening: {detail or 'no output'}")

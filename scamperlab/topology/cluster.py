@@ -12,7 +12,9 @@ its own VPs: a VP measures the same paths, from the same address, whichever
 host it lands on. Only the management network crosses hosts, in a VXLAN
 tunnel whose transit network is the last /24 of the management range
 (``198.19.255.0/24``: the controller ``.1``, the hosts ``.2`` upward), which
-topology files cannot use.
+topology files cannot use. Inside the tunnel the VPs' management
+connections cross hosts in TLS (``encryption: stunnel``, the default), or in
+clear text on a network the lab's owner trusts (``encryption: none``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import dataclasses
 import ipaddress
 import zlib
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,6 +41,10 @@ TRANSIT_V4 = list(MANAGEMENT_V4.subnets(new_prefix=24))[-1]
 VXLAN_PORT = 4789
 #: VXLAN's 50 bytes of encapsulation inside a 1,500-byte underlay.
 TUNNEL_MTU = 1450
+#: Where each host keeps its TLS files for the tunnel's TLS (the playbook puts them there).
+DEFAULT_TLS_DIR = "/etc/scamperlab/cluster/tls"
+#: The controller host's name where a TLS directory names ``{host}``.
+CONTROLLER_HOST = "controller"
 # Hosts get .2 to .254 of the transit /24.
 MAX_HOSTS = TRANSIT_V4.num_addresses - 3
 
@@ -60,6 +67,9 @@ class ClusterFile(_Strict):
     hosts: dict[str, HostEntry] = Field(min_length=1)
     # Two labs over the same hosts need two VNIs (one UDP port); default: from the lab's name.
     vni: int | None = Field(default=None, ge=1, le=2**24 - 1)
+    encryption: Literal["stunnel", "none"] = "stunnel"
+    # Each host's TLS files (ca.pem, cert.pem, key.pem); "{host}" becomes the host's name.
+    tls: str = DEFAULT_TLS_DIR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +102,15 @@ class ClusterPlan:
     vni: int
     port: int = VXLAN_PORT
     mtu: int = TUNNEL_MTU
+    encryption: Literal["stunnel", "none"] = "stunnel"
+    tls: str = DEFAULT_TLS_DIR
+
+    @property
+    def encrypted(self) -> bool:
+        return self.encryption != "none"
+
+    def tls_dir(self, host: str) -> Path:
+        return tls_dir(self.tls, host)
 
     def host_of(self, vp: str) -> HostPlan:
         for host in self.hosts.values():
@@ -112,6 +131,11 @@ class ClusterPlan:
         if not host.vps:
             raise ClusterError(f"lab host {name} has no VP to run: the cluster has too many hosts")
         return shard_plan(self.lab, host.vps)
+
+
+def tls_dir(pattern: str, host: str) -> Path:
+    """Host ``host``'s TLS directory (:data:`CONTROLLER_HOST` for the controller host)."""
+    return Path(pattern.replace("{host}", host))
 
 
 def tunnel_mac(index: int) -> str:
@@ -166,7 +190,12 @@ def make_cluster_plan(topo: Topology, cluster: ClusterFile, name: str | None = N
         for i, (host, entry) in enumerate(cluster.hosts.items(), start=1)
     }
     vni = cluster.vni or vni_for(name or topo.name)
-    return ClusterPlan(make_plan(topo), end(0, "controller", cluster.controller), hosts, vni)
+    if CONTROLLER_HOST in cluster.hosts:
+        raise ClusterError(f"{CONTROLLER_HOST!r} names the controller host: not a lab host name")
+    controller = end(0, CONTROLLER_HOST, cluster.controller)
+    return ClusterPlan(
+        make_plan(topo), controller, hosts, vni, encryption=cluster.encryption, tls=cluster.tls
+    )
 
 
 def shard_plan(plan: LabPlan, vps: tuple[str, ...]) -> LabPlan:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,10 +26,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scamperlab.emulation import holders
+from scamperlab.emulation import holders, netns
 from scamperlab.lab.state import is_running, process_starttime, read_state
 from scamperlab.scamper import ScamperCtrl
-from scamperlab.topology.cluster import VXLAN_PORT, ClusterFile, make_cluster_plan
+from scamperlab.topology.cluster import VXLAN_PORT, load_cluster, make_cluster_plan
 from scamperlab.topology.loader import parse_topology
 from tests.integration.leftovers import Snapshot, alive, left_in, root_links
 
@@ -54,9 +56,10 @@ def topology_text() -> str:
     return yaml.safe_dump(topo, sort_keys=False)
 
 
-def cluster_text() -> str:
+def cluster_text(tls: Path) -> str:
+    """Encrypted (the default): each pretend host has its TLS files in a directory of its own."""
     hosts = {h: {"address": f"192.0.2.{11 + i}"} for i, h in enumerate(HOSTS)}
-    return yaml.safe_dump({"controller": "192.0.2.1", "hosts": hosts})
+    return yaml.safe_dump({"controller": "192.0.2.1", "hosts": hosts, "tls": f"{tls}/{{host}}"})
 
 
 @dataclass
@@ -158,7 +161,9 @@ def machines(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Itera
     base = tmp_path_factory.mktemp("cluster")
     topology, cluster = base / "clu.yaml", base / "cluster.yaml"
     topology.write_text(topology_text())
-    cluster.write_text(cluster_text())
+    cluster.write_text(cluster_text(base / "tls"))
+    made_tls = machines["ctl"].scamperlab("cluster", "certs", str(cluster))
+    assert made_tls.returncode == 0, made_tls.stderr
     try:
         yield Cluster(machines, topology, cluster, made)
     finally:
@@ -213,9 +218,7 @@ def ping_all(mux: Path, names: set[str]) -> dict[str, float]:
 def test_three_hosts_one_mux_each_vp_at_its_own_address(machines: Cluster) -> None:
     links_before = root_links()
     read = mux_vps()
-    plan = make_cluster_plan(
-        parse_topology(topology_text()), ClusterFile.model_validate(yaml.safe_load(cluster_text()))
-    )
+    plan = make_cluster_plan(parse_topology(topology_text()), load_cluster(machines.cluster))
     address = {name: str(node.ipv4) for name, node in plan.lab.nodes.items()}
     by_host = {h: set(plan.hosts[h].vps) for h in HOSTS}
     everyone = set().union(*by_host.values())
@@ -229,7 +232,14 @@ def test_three_hosts_one_mux_each_vp_at_its_own_address(machines: Cluster) -> No
     )
     # Each VP's address, as sc_remoted saw it across the tunnel: its own, not a gateway's.
     assert read(machines.mux) == {name: address[name] for name in everyone}
-    rtts = ping_all(machines.mux, everyone)
+    internet = next(h.pid for h in machines.holders if h.name == "internet")
+    with TunnelTap(internet, "p-ctl") as tap:
+        rtts = ping_all(machines.mux, everyone)
+    # What crossed between the hosts was TLS: the ping commands and results were not.
+    port = plan.lab.topology.controller.port
+    assert tap.payloads and all(port in ports for ports, _ in tap.payloads)
+    assert tap.seen_records()
+    assert not any(TARGET.encode() in data for _, data in tap.payloads)
     assert set(rtts) == everyone
     # The VP's uplink has no delay; core-edge is 5 ms each way.
     assert all(2 * DELAY_MS <= rtt < 2 * DELAY_MS + 50 for rtt in rtts.values()), rtts
@@ -305,6 +315,70 @@ def test_three_hosts_one_mux_each_vp_at_its_own_address(machines: Cluster) -> No
     # The tunnels' UDP sockets were in the hosts' own namespaces: gone with the tunnels.
     for m in machines.machines.values():
         assert tunnel_sockets(m) == [], m.name
+
+
+class TunnelTap:
+    """What crosses one host's wire inside VXLAN: each inner TCP segment's ports and payload.
+
+    A packet socket on the host's veth in the pretend Internet (both directions),
+    read by a thread; decoded by hand: Ethernet, IPv4, UDP to the VXLAN port,
+    VXLAN, then the inner Ethernet, IPv4 and TCP.
+    """
+
+    def __init__(self, pid: int, interface: str) -> None:
+        self.sock = netns.socket_in(pid, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        self.sock.bind((interface, 0))
+        self.sock.settimeout(0.2)
+        self.payloads: list[tuple[tuple[int, int], bytes]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def __enter__(self) -> TunnelTap:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame = self.sock.recv(65535)
+            except TimeoutError:
+                continue
+            inner = _vxlan_payload(frame)
+            if inner is not None and (segment := _tcp(inner[14:])) is not None:
+                self.payloads.append(segment)
+
+    def seen_records(self) -> bool:
+        """Whether some segment starts with a TLS application-data record (type 23)."""
+        return any(data.startswith(b"\x17\x03") for _, data in self.payloads)
+
+
+def _ipv4_payload(packet: bytes, proto: int) -> bytes | None:
+    if len(packet) < 20 or packet[0] >> 4 != 4 or packet[9] != proto:
+        return None
+    return packet[(packet[0] & 0x0F) * 4 : int.from_bytes(packet[2:4], "big")]
+
+
+def _vxlan_payload(frame: bytes) -> bytes | None:
+    if frame[12:14] != b"\x08\x00":
+        return None
+    udp = _ipv4_payload(frame[14:], 17)
+    if udp is None or int.from_bytes(udp[2:4], "big") != VXLAN_PORT:
+        return None
+    return udp[16:]  # UDP header (8), VXLAN header (8)
+
+
+def _tcp(packet: bytes) -> tuple[tuple[int, int], bytes] | None:
+    segment = _ipv4_payload(packet, 6)
+    if segment is None:
+        return None
+    ports = (int.from_bytes(segment[0:2], "big"), int.from_bytes(segment[2:4], "big"))
+    data = segment[(segment[12] >> 4) * 4 :]
+    return (ports, data) if data else None
 
 
 def tunnel_sockets(machine: Machine) -> list[str]:

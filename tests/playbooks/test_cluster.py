@@ -171,6 +171,8 @@ def test_status_shows_each_host_and_its_vps(up: Site) -> None:
     wait_for_vps(up, len(LAB_HOSTS) * VPS_PER_HOST)
     done = scamperlab_cluster(up, "status", str(up.inventory))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # Encrypted: the default, with every host's TLS files made by the playbook.
+    assert "TLS (stunnel)" in done.stdout, done.stdout
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in done.stdout.splitlines()]
     hosts = {row[0]: row for row in rows if len(row) == 4}
     for host in LAB_HOSTS:
@@ -218,7 +220,7 @@ def test_cluster_down_leaves_nothing_on_any_host(up: Site) -> None:
     done = scamperlab_cluster(up, "down", str(up.inventory))
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     for node, container in up.fleet.containers.items():
-        left = container.exec(["pgrep", "-l", "scamper|sc_remoted|mnexec|delayd"])
+        left = container.exec(["pgrep", "-l", "scamper|sc_remoted|mnexec|delayd|stunnel"])
         assert left.stdout == "", (node, left.stdout)
         links = container.exec(["ip", "-br", "link"]).stdout.splitlines()
         assert {line.split()[0].split("@")[0] for line in links} == {"lo", "eth0"}, node

@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from scamperlab.emulation.tunnel import controller_config, gateway_config
 from scamperlab.errors import ClusterError
@@ -162,7 +163,7 @@ def test_a_cluster_file_is_read_and_its_errors_name_it(tmp_path: Path) -> None:
 
 
 def test_the_tunnel_is_all_static_routes_neighbours_and_one_fdb_entry_per_peer() -> None:
-    plan = make_cluster_plan(load_topology(SYNTH), cluster(vni=77))
+    plan = make_cluster_plan(load_topology(SYNTH), cluster(vni=77, encryption="none"))
     ctl = controller_config(plan, 4242)
     assert ctl.create == (
         "link add vx0 netns 4242 address 02:5c:10:00:00:00 mtu 1450"
@@ -187,3 +188,36 @@ def test_the_tunnel_is_all_static_routes_neighbours_and_one_fdb_entry_per_peer()
         "neigh replace 198.19.255.1 lladdr 02:5c:10:00:00:00 dev vx0 nud permanent",
         "route add 198.19.240.1/32 via 198.19.255.1 dev vx0",
     ]
+
+
+def test_encrypted_the_stunnels_get_the_answers_to_the_addresses_they_borrow() -> None:
+    """Controller: sc_remoted's packets go to its stunnel; lab host: 198.19.240.1 is its own
+    (its stunnel's) and the controller's TLS to VP addresses is delivered there, not to VPs."""
+    plan = make_cluster_plan(load_topology(SYNTH), cluster())
+    assert plan.encrypted and plan.tls_dir("h2") == Path("/etc/scamperlab/cluster/tls")
+    port = plan.lab.topology.controller.port
+    ctl = controller_config(plan, 4242).inside.splitlines()
+    assert ctl[-2:] == [
+        f"rule add from 198.19.240.1 ipproto tcp sport {port} lookup 100 pref 100",
+        "route add local 0.0.0.0/0 dev lo table 100",
+    ]
+    assert sum(line.startswith("route add 198.") for line in ctl) == len(plan.lab.topology.vps)
+    h2 = gateway_config(plan, "h2", 99).inside.splitlines()
+    assert h2[3:] == [
+        "addr add 198.19.240.1/32 dev lo",
+        f"rule add from 198.19.255.1 iif vx0 ipproto tcp sport {port} lookup 100 pref 100",
+        "route add local 0.0.0.0/0 dev lo table 100",
+    ]
+    # Nothing is routed to the controller's address any more: it ends here.
+    assert not any("198.19.240.1/32 via" in line for line in h2)
+
+
+def test_a_tls_directory_per_host_and_no_lab_host_called_controller() -> None:
+    plan = make_cluster_plan(load_topology(SYNTH), cluster(tls="/srv/tls/{host}"))
+    assert plan.tls_dir("h1") == Path("/srv/tls/h1")
+    assert plan.tls_dir("controller") == Path("/srv/tls/controller")
+    named = THREE | {"hosts": {"controller": {"address": "192.0.2.50"}}}
+    with pytest.raises(ClusterError, match="names the controller host"):
+        make_cluster_plan(load_topology(SYNTH), ClusterFile.model_validate(named))
+    with pytest.raises(ValidationError):
+        cluster(encryption="wireguard")

@@ -17,39 +17,16 @@ node's OpenSSL CA file); clients outside point at ``<state>/ca/ca.pem``
 from __future__ import annotations
 
 import ipaddress
-import secrets
-import subprocess
 from pathlib import Path
 
-from scamperlab.errors import LabStartError
+from scamperlab.emulation import pki
 from scamperlab.topology.plan import LabPlan, NodePlan
 from scamperlab.topology.services import Http, Https, absolute
-
-CERT_DAYS = 30
-
-
-def _openssl(argv: list[str], what: str) -> None:
-    done = subprocess.run(["openssl", *argv], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise LabStartError(f"{what} failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
 
 def make_ca(directory: Path, lab: str) -> tuple[Path, Path]:
     """A fresh CA for ``lab``: (certificate, key)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cert, key = directory / "ca.pem", directory / "ca.key"
-    _openssl(
-        [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", str(key), "-out", str(cert), "-days", str(CERT_DAYS),
-            "-subj", f"/O=scamperlab/CN=scamperlab lab {lab} CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-        f"creating the CA of lab {lab}",
-    )  # fmt: skip
-    key.chmod(0o600)
-    return cert, key
+    return pki.make_ca(directory, f"scamperlab lab {lab} CA")
 
 
 def names_for(plan: LabPlan, node: NodePlan, service: Https) -> list[str]:
@@ -71,32 +48,10 @@ def names_for(plan: LabPlan, node: NodePlan, service: Https) -> list[str]:
 def issue_cert(
     ca: tuple[Path, Path], directory: Path, node: NodePlan, names: list[str]
 ) -> tuple[Path, Path]:
-    """A server certificate signed by the lab CA: (certificate, key)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cert, key, csr = directory / "cert.pem", directory / "key.pem", directory / "cert.csr"
+    """A server certificate for its names and addresses, signed by the lab CA: (cert, key)."""
     sans = [f"DNS:{n}" for n in names]
     sans += [f"IP:{ipaddress.ip_address(a)}" for a in (node.ipv4, node.ipv6)]
-    ext = directory / "cert.ext"
-    ext.write_text(
-        "basicConstraints=CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\n"
-        f"subjectAltName={','.join(sans)}\n"
-    )
-    common_name = names[0] if names else str(node.ipv4)
-    _openssl(
-        ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-         "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={common_name}"],
-        f"creating the key of {node.name}",
-    )  # fmt: skip
-    _openssl(
-        ["x509", "-req", "-in", str(csr), "-CA", str(ca[0]), "-CAkey", str(ca[1]),
-         "-set_serial", str(secrets.randbits(63)),
-         "-days", str(CERT_DAYS), "-extfile", str(ext), "-out", str(cert)],
-        f"signing the certificate of {node.name}",
-    )  # fmt: skip
-    key.chmod(0o600)
-    return cert, key
+    return pki.issue(ca, directory, names[0] if names else str(node.ipv4), sans)
 
 
 def default_body(node: NodePlan, kind: str) -> str:
