@@ -38,16 +38,23 @@ table routes elsewhere:
 
 from __future__ import annotations
 
+import subprocess
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from scamperlab.emulation import netns
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
+from scamperlab.errors import LabStartError
 from scamperlab.topology.cluster import ClusterPlan, TunnelEnd
 
 #: The tunnel's interface in each host's ``controller`` namespace.
 TUNNEL_IF = "vx0"
 #: The routing table, in a lab's own namespace, that delivers borrowed addresses locally.
 LOCAL_TABLE = 100
+#: How long a new tunnel waits for a dead lab's to go (see :func:`_create`).
+DYING_TIMEOUT = 60.0
+#: What ``ip`` says when another VXLAN device on this host has the same VNI and port.
+_SAME_VNI = "VNI already exists"
 
 
 @dataclass(frozen=True)
@@ -125,9 +132,58 @@ def controller_config(cluster: ClusterPlan, pid: int) -> TunnelConfig:
     return _config(cluster, cluster.controller, peers, pid, routes)
 
 
+def _create(config: TunnelConfig, timeout: float = DYING_TIMEOUT) -> None:
+    """Make the tunnel's device, from this process's namespace (the host's: the underlay).
+
+    A lab that crashed with its holders (killed all at once, or by the OOM
+    killer) leaves its tunnel device to the kernel, which deletes it only
+    when it gets round to destroying that lab's namespaces, asynchronously
+    and seconds later for a hundred of them on a busy host. Until then the
+    device holds the VNI and the port, so the restarted lab waits for it,
+    within a bound; any other error is reported at once.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        done = subprocess.run(
+            ["ip", "-batch", "-"], input=config.create, capture_output=True, text=True, check=False
+        )
+        if done.returncode == 0:
+            return
+        detail = (done.stderr or done.stdout).strip()
+        if _SAME_VNI not in detail:
+            raise LabStartError(f"tunnel creation failed: {detail[-500:]}")
+        if time.monotonic() > deadline:
+            raise LabStartError(
+                f"tunnel creation failed: {detail[-200:]} (after {timeout:.0f} s): another"
+                " VXLAN device on this host has the cluster's VNI and port; is another lab"
+                " of this cluster running here?"
+            )
+        time.sleep(0.2)
+
+
+def close(pid: int) -> bool:
+    """Delete the tunnel device in the namespace that process ``pid`` holds, if it has one.
+
+    Deleting it closes its UDP socket in the host's namespace at once; left
+    to the end of the namespace, the socket would outlive ``down`` by as long
+    as the kernel takes to destroy the lab's namespaces (:func:`_create`).
+    Returns whether there was a device to delete.
+    """
+    try:
+        devices = Path(f"/proc/{pid}/net/dev").read_text()
+    except OSError:
+        return False
+    names = {line.split(":", 1)[0].strip() for line in devices.splitlines() if ":" in line}
+    if TUNNEL_IF not in names:
+        return False
+    subprocess.run(
+        ["mnexec", "-a", str(pid), "ip", "link", "del", TUNNEL_IF], capture_output=True, check=False
+    )
+    return True
+
+
 def _open(net: EmulatedNetwork, config: TunnelConfig) -> None:
-    # Run from this process's namespace: the host's network is the tunnel's underlay.
-    netns.run_batch(["ip", "-batch", "-"], config.create, "tunnel creation")
+    _create(config)
     net.run(CONTROLLER, ["ip", "-batch", "-"], "tunnel set-up", config.inside)
     net.run(CONTROLLER, ["bridge", "-batch", "-"], "tunnel peers", config.fdb)
 

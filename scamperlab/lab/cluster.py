@@ -76,6 +76,7 @@ class Shard:
 
     def open(self, net: EmulatedNetwork, state: LabState, teardown: contextlib.ExitStack) -> None:
         """The gateway to the controller host, once ``net``'s controller namespace exists."""
+        teardown.callback(tunnel.close, net.pid(CONTROLLER))
         tunnel.open_gateway(net, self.cluster, self.host)
         if not self.cluster.encrypted:
             return
@@ -227,6 +228,7 @@ class ClusterController:
             finally:
                 for n, h in net.hosts.items():
                     self.state.track("shell", n, int(h.pid))
+            stack.callback(tunnel.close, net.pid(CONTROLLER))
             tunnel.open_controller(net, self.cluster)
             self._watch(stack, net)
             self._serve(stack, net, install)

@@ -197,7 +197,9 @@ def test_a_killed_lab_host_takes_only_its_vps_away_and_brings_them_back(up: Site
     assert set(results) == set(kept)
     assert all(replies >= 1 for replies, _, _ in results.values())
     restart = up.ssh("h2", "sudo systemctl restart scamperlab-cluster.service", timeout=300)
-    assert restart.returncode == 0, restart.stderr
+    if restart.returncode != 0:
+        journal = up.ssh("h2", "sudo journalctl -o cat -n 60 -u scamperlab-cluster.service")
+        raise AssertionError(f"{restart.stderr}\n{journal.stdout}")
     assert set(wait_for_vps(up, len(everyone))) == set(everyone)
 
 
