@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # A VP with a live connection may wait this many appearance timeouts for sc_remoted.
 CONNECTED_PATIENCE = 6.0
+# A VP that was up this long before it died is not in a crash loop (VpProcess.next_delay).
+STABLE_S = 60.0
 
 VpState = Literal["starting", "up", "restarting", "stopped"]
 EventSink = Callable[[str, str, str], None]  # (kind, vp name, message)
@@ -45,7 +47,10 @@ class VpProcess:
     # Whether it is missing, judged from the kernel's view of it (see liveness).
     watch: Watch = field(default_factory=lambda: Watch.started(time.monotonic(), 0.0))
     up_since: float | None = None  # wall clock, for status
-    restarts: int = 0
+    restarts: int = 0  # all of them, for status
+    failures: int = 0  # in a row: what the back-off counts (next_delay)
+    spawned_at: float = 0.0  # monotonic
+    was_up: bool = False  # reached sc_remoted since it was last spawned
     last_problem: str | None = None
     # Sockets that belonged to an earlier scamper of this VP: not proof that it is up.
     stale_sockets: frozenset[Path] = frozenset()
@@ -55,6 +60,20 @@ class VpProcess:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
+
+    def next_delay(self, now: float) -> float:
+        """Seconds to wait before restarting it after a failure at ``now`` (monotonic).
+
+        The back-off keeps a broken binary from spinning, so it counts failures
+        in a row only: a scamper that reached sc_remoted and lived
+        :data:`STABLE_S` starts afresh, or a VP that crashes now and then would
+        soon wait 30 s each time, however long it ran between.
+        """
+        if self.was_up and now - self.spawned_at >= STABLE_S:
+            self.failures = 0
+        delay = 0.0 if self.failures == 0 else min(30.0, 0.5 * 2 ** min(self.failures, 6))
+        self.failures += 1
+        return delay
 
 
 @dataclass
@@ -85,7 +104,9 @@ class VpSupervisor:
         old = vp.pid
         with open(vp.log_path, "ab") as logf:
             vp.proc = self.net.popen(vp.name, vp.argv, stdout=logf, stderr=logf)
-        vp.watch = Watch.started(time.monotonic(), self.appear_timeout * CONNECTED_PATIENCE)
+        vp.spawned_at = time.monotonic()
+        vp.was_up = False
+        vp.watch = Watch.started(vp.spawned_at, self.appear_timeout * CONNECTED_PATIENCE)
         vp.stale_sockets = frozenset(self.sockets.get(vp.name, ()))
         vp.state = "starting" if vp.restarts == 0 else "restarting"
         vp.up_since = None
@@ -133,8 +154,7 @@ class VpSupervisor:
         assert self.loop is not None
         vp.state = "restarting"
         vp.up_since = None
-        # Back off when a VP keeps failing, so a broken binary does not spin.
-        delay = 0.0 if vp.restarts == 0 else min(30.0, 0.5 * 2 ** min(vp.restarts, 6))
+        delay = vp.next_delay(time.monotonic())
         vp.restarts += 1
         vp._restart_handle = self.loop.call_later(delay, self._restart, vp)
 
@@ -188,6 +208,7 @@ class VpSupervisor:
                 continue
             if vp.name in present:
                 vp.watch.arrived()
+                vp.was_up = True
                 if vp.state != "up":
                     vp.state = "up"
                     vp.up_since = time.time()
