@@ -156,7 +156,8 @@ def _print_lab(state: dict[str, Any]) -> None:
     health = "running" if state["running"] else f"STALE: owner died; run scamperlab down {name}"
     title = (
         f"lab {name} ({health})"
-        f" - mux {state.get('mux')} - scamper {state.get('scamper_version')}"
+        f" - {'mux ' + state['mux'] if state.get('mux') else 'no mux here'}"
+        f" - scamper {state.get('scamper_version')}"
         f" - up {_age(state.get('started_at'))}"
     )
     columns = ("VP", "state", "pid", "IPv4", "IPv6", "cc", "place", "ASN", "tags", "uptime")

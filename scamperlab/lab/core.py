@@ -428,7 +428,8 @@ class Lab:
     def _bring_up(self, parts: RunningLab, report: Progress, timeout: float | None) -> None:
         self.state.info.update(
             topology=str(self.source.resolve()) if self.source else None,
-            mux=str(self.mux_path),
+            # A cluster's lab host serves no mux: the controller host does.
+            mux=str(self.mux_path) if self.shard is None else None,
             started_at=parts.started_at,
             scamper_version=parts.install.version,
             mux_server="scamperlab" if parts.mux is not None else "sc_remoted",

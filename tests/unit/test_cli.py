@@ -133,6 +133,18 @@ def test_status_says_what_stand_ins_perform_or_that_they_are_off(tmp_path: Path)
         assert line.startswith(said) and "host -t NS (DNS NS queries)" in line, line
 
 
+def test_status_of_a_cluster_lab_host_names_no_mux(tmp_path: Path) -> None:
+    env = {"SCAMPERLAB_STATE_DIR": str(tmp_path)}
+    state = fake_lab(tmp_path, "shard")
+    state["mux"] = None  # the controller host serves the mux, not this one
+    (tmp_path / "shard" / "state.json").write_text(json.dumps(state))
+    done = cli("status", "shard", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "no mux here" in done.stdout and "mux None" not in done.stdout
+    fake_lab(tmp_path, "solo")
+    assert "no mux here" not in cli("status", "solo", env=env).stdout
+
+
 def test_status_in_a_narrow_terminal_folds_cells_to_fit(tmp_path: Path) -> None:
     state = fake_lab(tmp_path, "narrow", vps=1)
     primary, secondary = pty.openpty()
