@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,22 @@ def projection(rows: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+Row = Callable[[dict[str, Any]], str]
+
+
+def _controller(c: dict[str, Any], sep: str) -> str:
+    """sc_remoted's and the mux process's memory and fds, and their CPU per result."""
+    return sep.join(
+        [
+            f"{c['sc_remoted_pss_kib'] / 1024:.1f}",
+            str(c["sc_remoted_fds"]),
+            f"{c['mux_process_pss_kib'] / 1024:.0f}",
+            str(c["mux_process_fds"]),
+            f"{c['fanout']['controller_cpu_ms_per_result']:.3f}",
+        ]
+    )
+
+
 def markdown(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
@@ -261,53 +278,48 @@ def markdown(data: dict[str, Any]) -> str:
         f" {m['kernel']}, scamper {m['scamper']}, Python {m['python']}; {m['date']}. The"
         " pretend hosts are namespaces of this one machine: they share its cores.",
         "",
-        "| lab hosts | VPs | cluster up (s): TLS, clear | one host up (s) | ratio (TLS)"
-        " | fan-out results/s: TLS, clear, one host | load (TLS cluster) |",
-        "|---:|---:|---|---:|---:|---|---|",
     ]
-    for h, row in sorted(data["rows"].items()):
-        c, k, s = row["cluster"], row["clear"], row["one_host"]
-        lines.append(
-            f"| {h} | {row['n']:,} | {c['up_s']:.2f}, {k['up_s']:.2f} | {s['up_s']:.2f} |"
-            f" {c['up_s'] / s['up_s']:.2f} | {c['fanout']['per_s']:,.0f},"
-            f" {k['fanout']['per_s']:,.0f}, {s['fanout']['per_s']:,.0f} | {c['load']} |"
-        )
-    lines += [
-        "",
+    rows = sorted(data["rows"].items())
+
+    def table(intro: str | None, header: str, align: str, cells: Row) -> None:
+        """A table of one line per cluster size: ``cells`` gives the columns after H, N."""
+        lines.extend(["", intro, ""] if intro else [])
+        lines.extend([f"| lab hosts | VPs | {header} |", f"|---:|---:|{align}|"])
+        lines.extend(f"| {h} | {row['n']:,} | {cells(row)} |" for h, row in rows)
+
+    table(
+        None,
+        "cluster up (s): TLS, clear | one host up (s) | ratio (TLS)"
+        " | fan-out results/s: TLS, clear, one host | load (TLS cluster)",
+        "---|---:|---:|---|---",
+        lambda r: (
+            f"{r['cluster']['up_s']:.2f}, {r['clear']['up_s']:.2f} | {r['one_host']['up_s']:.2f}"
+            f" | {r['cluster']['up_s'] / r['one_host']['up_s']:.2f}"
+            f" | {r['cluster']['fanout']['per_s']:,.0f}, {r['clear']['fanout']['per_s']:,.0f},"
+            f" {r['one_host']['fanout']['per_s']:,.0f} | {r['cluster']['load']}"
+        ),
+    )
+    table(
         "The controller host, against a one-host lab of the same VPs (whose sc_remoted and"
         " owner process also serve the mux):",
-        "",
-        "| lab hosts | VPs | sc_remoted PSS (MiB) | sc_remoted fds | mux process PSS (MiB)"
-        " | mux process fds | controller CPU per result (ms) | one host: same four, CPU |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for h, row in sorted(data["rows"].items()):
-        c, s = row["cluster"], row["one_host"]
-        lines.append(
-            f"| {h} | {row['n']:,} | {c['sc_remoted_pss_kib'] / 1024:.1f} |"
-            f" {c['sc_remoted_fds']} | {c['mux_process_pss_kib'] / 1024:.0f} |"
-            f" {c['mux_process_fds']} | {c['fanout']['controller_cpu_ms_per_result']:.3f} |"
-            f" {s['sc_remoted_pss_kib'] / 1024:.1f}, {s['sc_remoted_fds']},"
-            f" {s['mux_process_pss_kib'] / 1024:.0f}, {s['mux_process_fds']},"
-            f" {s['fanout']['controller_cpu_ms_per_result']:.3f} |"
-        )
-    lines += [
-        "",
+        "sc_remoted PSS (MiB) | sc_remoted fds | mux process PSS (MiB)"
+        " | mux process fds | controller CPU per result (ms) | one host: same four, CPU",
+        "---:|---:|---:|---:|---:|---",
+        lambda r: f"{_controller(r['cluster'], ' | ')} | {_controller(r['one_host'], ', ')}",
+    )
+    table(
         "What TLS costs the controller host: its stunnel, against the same cluster in clear"
         " text (`encryption: none`) in the same run:",
-        "",
-        "| lab hosts | VPs | stunnel PSS (MiB) | stunnel fds | stunnel CPU per result (ms)"
-        " | sc_remoted + mux CPU per result (ms): TLS, clear |",
-        "|---:|---:|---:|---:|---:|---|",
-    ]
-    for h, row in sorted(data["rows"].items()):
-        c, k = row["cluster"], row["clear"]
-        lines.append(
-            f"| {h} | {row['n']:,} | {c['stunnel_pss_kib'] / 1024:.1f} | {c['stunnel_fds']} |"
-            f" {c['fanout']['stunnel_cpu_ms_per_result']:.3f} |"
-            f" {c['fanout']['controller_cpu_ms_per_result']:.3f},"
-            f" {k['fanout']['controller_cpu_ms_per_result']:.3f} |"
-        )
+        "stunnel PSS (MiB) | stunnel fds | stunnel CPU per result (ms)"
+        " | sc_remoted + mux CPU per result (ms): TLS, clear",
+        "---:|---:|---:|---",
+        lambda r: (
+            f"{r['cluster']['stunnel_pss_kib'] / 1024:.1f} | {r['cluster']['stunnel_fds']}"
+            f" | {r['cluster']['fanout']['stunnel_cpu_ms_per_result']:.3f}"
+            f" | {r['cluster']['fanout']['controller_cpu_ms_per_result']:.3f},"
+            f" {r['clear']['fanout']['controller_cpu_ms_per_result']:.3f}"
+        ),
+    )
     p = data["projection"]
     lines += [
         "",
