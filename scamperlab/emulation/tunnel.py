@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from scamperlab.emulation import netns
 from scamperlab.emulation.network import CONTROLLER, EmulatedNetwork
 from scamperlab.errors import LabStartError
 from scamperlab.topology.cluster import ClusterPlan, TunnelEnd
@@ -144,20 +145,17 @@ def _create(config: TunnelConfig, timeout: float = DYING_TIMEOUT) -> None:
     """
     deadline = time.monotonic() + timeout
     while True:
-        done = subprocess.run(
-            ["ip", "-batch", "-"], input=config.create, capture_output=True, text=True, check=False
-        )
-        if done.returncode == 0:
+        try:
+            netns.run_batch(["ip", "-batch", "-"], config.create, "tunnel creation")
             return
-        detail = (done.stderr or done.stdout).strip()
-        if _SAME_VNI not in detail:
-            raise LabStartError(f"tunnel creation failed: {detail[-500:]}")
-        if time.monotonic() > deadline:
-            raise LabStartError(
-                f"tunnel creation failed: {detail[-200:]} (after {timeout:.0f} s): another"
-                " VXLAN device on this host has the cluster's VNI and port; is another lab"
-                " of this cluster running here?"
-            )
+        except LabStartError as exc:
+            if _SAME_VNI not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise LabStartError(
+                    f"{exc} (after {timeout:.0f} s): another VXLAN device on this host has the"
+                    " cluster's VNI and port; is another lab of this cluster running here?"
+                ) from exc
         time.sleep(0.2)
 
 
