@@ -38,8 +38,8 @@ table routes elsewhere:
 
 from __future__ import annotations
 
+import os
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +52,8 @@ from scamperlab.topology.cluster import ClusterPlan, TunnelEnd
 TUNNEL_IF = "vx0"
 #: The routing table, in a lab's own namespace, that delivers borrowed addresses locally.
 LOCAL_TABLE = 100
-#: How long a new tunnel waits for a dead lab's to go (see :func:`_create`).
-DYING_TIMEOUT = 60.0
+#: The handle on the lab's controller namespace (:func:`pin`), in the lab's state directory.
+HANDLE = "tunnel-netns"
 #: What ``ip`` says when another VXLAN device on this host has the same VNI and port.
 _SAME_VNI = "VNI already exists"
 
@@ -133,69 +133,82 @@ def controller_config(cluster: ClusterPlan, pid: int) -> TunnelConfig:
     return _config(cluster, cluster.controller, peers, pid, routes)
 
 
-def _create(config: TunnelConfig, timeout: float = DYING_TIMEOUT) -> None:
-    """Make the tunnel's device, from this process's namespace (the host's: the underlay).
-
-    A lab that crashed with its holders (killed all at once, or by the OOM
-    killer) leaves its tunnel device to the kernel, which deletes it only
-    when it gets round to destroying that lab's namespaces, asynchronously
-    and seconds later for a hundred of them on a busy host. Until then the
-    device holds the VNI and the port, so the restarted lab waits for it,
-    within a bound; any other error is reported at once.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            netns.run_batch(["ip", "-batch", "-"], config.create, "tunnel creation")
-            return
-        except LabStartError as exc:
-            if _SAME_VNI not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise LabStartError(
-                    f"{exc} (after {timeout:.0f} s): another VXLAN device on this host has the"
-                    " cluster's VNI and port; is another lab of this cluster running here?"
-                ) from exc
-        time.sleep(0.2)
-
-
-def close(pid: int) -> bool:
-    """Delete the tunnel device in the namespace that process ``pid`` holds, if it has one.
-
-    Deleting it closes its UDP socket in the host's namespace at once; left
-    to the end of the namespace, the socket would outlive ``down`` by as long
-    as the kernel takes to destroy the lab's namespaces (:func:`_create`).
-    Returns whether there was a device to delete.
-    """
+def _create(config: TunnelConfig) -> None:
+    """Make the tunnel's device, from this process's namespace (the host's: the underlay)."""
     try:
-        devices = Path(f"/proc/{pid}/net/dev").read_text()
-    except OSError:
-        return False
-    names = {line.split(":", 1)[0].strip() for line in devices.splitlines() if ":" in line}
-    if TUNNEL_IF not in names:
-        return False
-    subprocess.run(
-        ["mnexec", "-a", str(pid), "ip", "link", "del", TUNNEL_IF], capture_output=True, check=False
+        netns.run_batch(["ip", "-batch", "-"], config.create, "tunnel creation")
+    except LabStartError as exc:
+        if _SAME_VNI not in str(exc):
+            raise
+        raise LabStartError(
+            f"{exc}: another VXLAN device on this host has the cluster's VNI and port;"
+            " is another lab of this cluster running here?"
+        ) from exc
+
+
+def pin(pid: int, handle: Path) -> None:
+    """Keep a handle on the namespace of process ``pid`` (the lab's controller) at ``handle``.
+
+    A bind mount of the namespace, as ``ip netns add`` makes one, in the
+    lab's state directory: :func:`close` reaches the tunnel device through
+    it even after the lab crashed with every process in that namespace.
+    Without it a crashed lab's device outlives its processes for as long as
+    the kernel keeps the namespace (its own references, such as TCP sockets
+    still closing, then its asynchronous destruction of namespaces: seconds
+    for a hundred, and on a crashed lab host of the playbook tests over 60 s
+    once), and holds the VNI and the port against the lab's restart.
+    """
+    handle.touch(mode=0o600)
+    done = subprocess.run(
+        ["mount", "--bind", f"/proc/{pid}/ns/net", str(handle)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return True
+    if done.returncode != 0:
+        handle.unlink(missing_ok=True)
+        why = done.stderr.strip()
+        raise LabStartError(f"cannot keep a handle on the tunnel's namespace: {why}")
 
 
-def _open(net: EmulatedNetwork, config: TunnelConfig) -> None:
+def close(handle: Path) -> bool:
+    """Delete the tunnel device in the namespace pinned at ``handle``, then the handle.
+
+    Deleting the device closes its UDP socket in the host's namespace at
+    once, whatever still keeps the namespace alive. Returns whether there
+    was a device to delete; a missing or unmounted handle is nothing to do.
+    """
+    if not os.path.ismount(handle):
+        handle.unlink(missing_ok=True)
+        return False
+    deleted = subprocess.run(
+        ["nsenter", f"--net={handle}", "ip", "link", "del", TUNNEL_IF],
+        capture_output=True,
+        check=False,
+    )
+    subprocess.run(["umount", str(handle)], capture_output=True, check=False)
+    handle.unlink(missing_ok=True)
+    return deleted.returncode == 0
+
+
+def _open(net: EmulatedNetwork, config: TunnelConfig, handle: Path) -> None:
+    pin(net.pid(CONTROLLER), handle)
     _create(config)
     net.run(CONTROLLER, ["ip", "-batch", "-"], "tunnel set-up", config.inside)
     net.run(CONTROLLER, ["bridge", "-batch", "-"], "tunnel peers", config.fdb)
 
 
-def open_gateway(net: EmulatedNetwork, cluster: ClusterPlan, host: str) -> None:
+def open_gateway(net: EmulatedNetwork, cluster: ClusterPlan, host: str, handle: Path) -> None:
     """Make lab host ``host``'s ``controller`` namespace the gateway to the controller host.
 
     ``net`` is built with ``gateway=True``: its management ports route each
     VP's /32 and the namespace has no controller address of its own.
+    ``handle`` is where :func:`pin` keeps the namespace, for :func:`close`.
     """
     # Forwarding there was switched on with the namespace (EmulatedNetwork.gateway).
-    _open(net, gateway_config(cluster, host, net.pid(CONTROLLER)))
+    _open(net, gateway_config(cluster, host, net.pid(CONTROLLER)), handle)
 
 
-def open_controller(net: EmulatedNetwork, cluster: ClusterPlan) -> None:
+def open_controller(net: EmulatedNetwork, cluster: ClusterPlan, handle: Path) -> None:
     """Route every VP's measurement address to the host it runs on, through the tunnel."""
-    _open(net, controller_config(cluster, net.pid(CONTROLLER)))
+    _open(net, controller_config(cluster, net.pid(CONTROLLER)), handle)

@@ -76,8 +76,9 @@ class Shard:
 
     def open(self, net: EmulatedNetwork, state: LabState, teardown: contextlib.ExitStack) -> None:
         """The gateway to the controller host, once ``net``'s controller namespace exists."""
-        teardown.callback(tunnel.close, net.pid(CONTROLLER))
-        tunnel.open_gateway(net, self.cluster, self.host)
+        handle = state.path(tunnel.HANDLE)
+        teardown.callback(tunnel.close, handle)
+        tunnel.open_gateway(net, self.cluster, self.host, handle)
         if not self.cluster.encrypted:
             return
         port = self.plan.topology.controller.port
@@ -228,8 +229,9 @@ class ClusterController:
             finally:
                 for n, h in net.hosts.items():
                     self.state.track("shell", n, int(h.pid))
-            stack.callback(tunnel.close, net.pid(CONTROLLER))
-            tunnel.open_controller(net, self.cluster)
+            handle = self.state.path(tunnel.HANDLE)
+            stack.callback(tunnel.close, handle)
+            tunnel.open_controller(net, self.cluster, handle)
             self._watch(stack, net)
             self._serve(stack, net, install)
             if self.cluster.encrypted:

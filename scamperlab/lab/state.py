@@ -27,7 +27,6 @@ from typing import Any
 
 from scamperlab.emulation import tunnel
 from scamperlab.emulation.netns import pinned_namespaces, processes_in
-from scamperlab.emulation.network import CONTROLLER
 from scamperlab.errors import LabStateError
 
 # sockaddr_un.sun_path holds 108 bytes including the NUL.
@@ -266,7 +265,8 @@ def cleanup_stale(directory: Path, term_timeout: float = 2.0) -> list[str]:
     left, to the namespace holders (``sleep``, for which SIGTERM means
     nothing) and to every other process inside the lab's namespaces (scamper's
     privilege-separation children, servers' workers), and one wait for all.
-    A cluster's tunnel device is deleted first (:func:`tunnel.close`), so its
+    A cluster's tunnel device is deleted first, through the handle on its
+    namespace that outlives the lab's processes (:func:`tunnel.pin`), so its
     UDP socket on the host is gone when this returns.
     Signalling one process at a time and waiting for each took 96 s for 14 VPs.
     """
@@ -281,10 +281,8 @@ def cleanup_stale(directory: Path, term_timeout: float = 2.0) -> list[str]:
         and process_starttime(int(proc["pid"])) == proc.get("starttime")
     ]
     holders = [(pid, start) for pid, start, proc in ours if proc.get("kind") == "shell"]
-    for pid, _, proc in ours:
-        # A cluster's tunnel goes now, not when the kernel destroys the namespace.
-        if proc.get("kind") == "shell" and proc.get("name") == CONTROLLER:
-            tunnel.close(pid)
+    # A cluster's tunnel goes now, not when the kernel destroys the namespace.
+    tunnel.close(directory / tunnel.HANDLE)
     programs = [(pid, start) for pid, start, proc in ours if proc.get("kind") != "shell"]
     inside: set[int] = set()
     with pinned_namespaces(pid for pid, _ in holders) as namespaces:

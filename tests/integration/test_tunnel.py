@@ -1,8 +1,8 @@
-"""A cluster's tunnel device against the kernel: made while a dead lab's lingers, and deleted.
+"""A cluster's tunnel device against the kernel: a crashed lab's, and deleted.
 
 A VXLAN device's UDP socket is in the host's namespace, but the device is in
 a lab's: killed with its holders, a lab leaves the device (and the VNI and
-port) to the kernel's asynchronous destruction of its namespaces. These
+port) to the kernel, for as long as anything keeps that namespace. These
 tests make that state with a real namespace holding a real VXLAN device.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from scamperlab.emulation import tunnel
 from scamperlab.errors import LabStartError
+from scamperlab.lab.state import cleanup_stale
 
 # Not the cluster's own VNI and port, so a cluster lab elsewhere on the machine never clashes.
 VNI = 777_001
@@ -59,47 +59,62 @@ def _sockets() -> list[str]:
     return [line for line in lines if line.split()[1].endswith(f":{PORT:04X}")]
 
 
-def test_a_new_tunnel_waits_for_a_dying_labs_device(
-    holders: list[subprocess.Popen[bytes]],
+def _up(pid: int, handle: Path) -> None:
+    """A lab's tunnel device in the namespace of ``pid``, up, with its handle at ``handle``."""
+    tunnel.pin(pid, handle)
+    tunnel._create(_config(pid))
+    up = ["mnexec", "-a", str(pid), "ip", "link", "set", tunnel.TUNNEL_IF, "up"]
+    subprocess.run(up, check=True)
+
+
+def test_a_crashed_labs_device_goes_with_its_cleanup_whatever_keeps_its_namespace(
+    holders: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
-    dead, new = holders
-    tunnel._create(_config(dead.pid))
-    # While the old device holds the VNI and port, a new one cannot be made...
-    with pytest.raises(LabStartError, match="another lab of this cluster"):
-        tunnel._create(_config(new.pid), timeout=0.3)
-    # ...and a lab starting meanwhile waits until the old namespace is gone.
-    errors: list[BaseException] = []
+    crashed, new = holders
+    state = tmp_path / "lab"
+    state.mkdir()
+    handle = state / tunnel.HANDLE
+    _up(crashed.pid, handle)
+    # Something besides the lab's processes keeps the namespace (in the kernel: TCP
+    # sockets still closing, the namespace's own slow destruction): here, an open file.
+    fd = os.open(f"/proc/{crashed.pid}/ns/net", os.O_RDONLY)
+    keeper = subprocess.Popen(["sleep", "120"], pass_fds=(fd,))
+    os.close(fd)
+    try:
+        crashed.kill()  # the lab crashes with every process in that namespace
+        crashed.wait()
+        assert _sockets() != []
+        # The dead lab's device keeps the VNI and the port from a new one...
+        with pytest.raises(LabStartError, match="another lab of this cluster"):
+            tunnel._create(_config(new.pid))
+        # ...until the dead lab's cleanup deletes it through the handle, at once.
+        cleaned = cleanup_stale(state)
+        assert _sockets() == []
+        assert not state.exists() and cleaned
+        assert keeper.poll() is None  # not one of the lab's processes: left alone
+        tunnel._create(_config(new.pid))
+        assert f"{tunnel.TUNNEL_IF}:" in Path(f"/proc/{new.pid}/net/dev").read_text()
+    finally:
+        tunnel.close(handle)
+        keeper.kill()
+        keeper.wait()
 
-    def create() -> None:
-        try:
-            tunnel._create(_config(new.pid), timeout=60)
-        except BaseException as exc:  # reported by the test, below
-            errors.append(exc)
 
-    waiting = threading.Thread(target=create)
-    waiting.start()
-    time.sleep(0.5)
-    assert waiting.is_alive()
-    dead.kill()
-    dead.wait()
-    waiting.join(timeout=60)
-    assert not waiting.is_alive() and errors == []
-    names = Path(f"/proc/{new.pid}/net/dev").read_text()
-    assert f"{tunnel.TUNNEL_IF}:" in names
-
-
-def test_close_deletes_the_device_and_its_socket_at_once(
-    holders: list[subprocess.Popen[bytes]],
+def test_close_deletes_the_device_its_socket_and_its_handle(
+    holders: list[subprocess.Popen[bytes]], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     lab, other = holders
-    assert tunnel.close(lab.pid) is False  # no device there: nothing to do
-    tunnel._create(_config(lab.pid))
-    up = ["mnexec", "-a", str(lab.pid), "ip", "link", "set", tunnel.TUNNEL_IF, "up"]
-    subprocess.run(up, check=True)
+    handle = tmp_path / tunnel.HANDLE
+    assert tunnel.close(handle) is False  # no handle: nothing to do
+    _up(lab.pid, handle)
+    request.addfinalizer(lambda: tunnel.close(handle))
+    assert os.path.ismount(handle)
     assert _sockets() != []
-    assert tunnel.close(lab.pid) is True
+    assert tunnel.close(handle) is True
     # Gone now, while the namespace lives on: not whenever the kernel destroys it.
     assert _sockets() == []
     assert f"{tunnel.TUNNEL_IF}:" not in Path(f"/proc/{lab.pid}/net/dev").read_text()
-    tunnel._create(_config(other.pid), timeout=0)
-    assert tunnel.close(other.pid) is True
+    assert not handle.exists()
+    tunnel.pin(other.pid, handle)  # a handle, but no device in that namespace
+    assert tunnel.close(handle) is False
+    assert not handle.exists()
