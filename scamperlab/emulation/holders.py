@@ -1,11 +1,11 @@
 """Every node's namespace holder, and every bind mount in a node, made by one fork server.
 
 A node is a ``sleep`` process holding its network and mount namespaces (as
-Mininet's ``mnexec -cdn`` holds them). They are forked by one small server
+Mininet's ``mnexec -cdn`` holds them). They are started by one small server
 (:mod:`scamperlab.emulation.forkserver`) rather than spawned one by one from
 the lab's process: the lab's thread then waits for one reply a node instead
-of a spawn and two ``exec`` a node, and each node's set-up (``unshare``, its
-sysctls) runs in its own child on either core.
+of a spawn and two ``exec`` a node, while the server makes each node's
+namespaces (``unshare``, its sysctls) and starts its ``sleep`` there.
 
 The holders are not the lab's children, so the lab holds a pidfd to each,
 opened as soon as it learns the PID (while the holder sleeps, so it is that

@@ -92,10 +92,12 @@ def test_a_crashed_labs_device_goes_with_its_cleanup_whatever_keeps_its_namespac
         assert _sockets() == []
         assert not state.exists() and cleaned
         assert keeper.poll() is None  # not one of the lab's processes: left alone
-        tunnel._create(_config(new.pid))
+        _up(new.pid, tmp_path / tunnel.HANDLE)
         assert f"{tunnel.TUNNEL_IF}:" in Path(f"/proc/{new.pid}/net/dev").read_text()
     finally:
+        # Deleted, not left to its namespace's end: the next test makes the same VNI.
         tunnel.close(handle)
+        tunnel.close(tmp_path / tunnel.HANDLE)
         keeper.kill()
         keeper.wait()
 
