@@ -11,6 +11,16 @@ is the machine's, not the VP's, and does not count. A scamper that has lost its
 connection (Debian's sleeps 30-61 s before it retries) or never got one
 sleeps, and its own time runs at the speed of the wall clock.
 
+One case needs no grace: a scamper whose namespace has opened a TCP
+connection since it started (the namespace's ``ActiveOpens`` counter, in
+``/proc/PID/net/snmp``) but has none now, and that never appeared on
+sc_remoted. Its connection was refused, or taken and closed at once: sc_remoted
+closes a newcomer whose 8-byte "magic" equals a connected VP's, and Debian's
+scamper seeds that magic with ``srandom(tv_usec)``, so two scampers that reach
+that line in the same microsecond (seen about once in ten 100-VP start-ups on
+2 cores) collide. Such a scamper sleeps 30-61 s before it tries again; waiting
+out the grace would only add 3 s to the start-up.
+
 :class:`Watch` is the decision alone, over :class:`Sample`s, so that it can
 be tested without processes; :func:`sample` reads them from ``/proc``.
 """
@@ -39,6 +49,7 @@ class Sample:
     at: float  # monotonic seconds
     queued: float  # seconds its scamper has spent waiting for a CPU, in total
     connection: Connection  # its scamper's TCP connection to sc_remoted
+    opened: int | None = None  # TCP connections its namespace has opened, ever
 
 
 @dataclass
@@ -52,15 +63,24 @@ class Watch:
     # Since when the VP has been in its current condition (None: up).
     since: Sample | None = None
     connected_once: bool = False
+    # The namespace's count of opened TCP connections just before the start.
+    opened_before: int | None = None
+    appeared: bool = False  # on sc_remoted at least once since the start
 
     @classmethod
-    def started(cls, at: float, patience: float, grace: float = CONNECT_GRACE) -> Watch:
+    def started(
+        cls,
+        at: float,
+        patience: float,
+        grace: float = CONNECT_GRACE,
+        opened_before: int | None = None,
+    ) -> Watch:
         """A scamper started at ``at``: unconnected, with no CPU wait yet."""
-        return cls(patience, grace, Sample(at, 0.0, "none"))
+        return cls(patience, grace, Sample(at, 0.0, "none"), opened_before=opened_before)
 
     def arrived(self) -> None:
         """sc_remoted has a socket for the VP: it is up."""
-        self.since, self.connected_once = None, True
+        self.since, self.connected_once, self.appeared = None, True, True
 
     def judge(self, now: Sample) -> tuple[Verdict, str]:
         """Whether a VP that sc_remoted has no socket for may still come or is missing (why)."""
@@ -75,6 +95,16 @@ class Watch:
                     f"connected but never appeared on sc_remoted within {self.patience:g} s"
                 )
             return "wait", f"connected {waited:.1f} s, sc_remoted has no socket yet"
+        if (
+            not self.appeared
+            and self.opened_before is not None
+            and now.opened is not None
+            and now.opened > self.opened_before
+        ):
+            return "missing", (
+                "scamper's connection to sc_remoted ended before sc_remoted had a socket"
+                " for it (refused, or closed at once)"
+            )
         own = (now.at - self.since.at) - max(0.0, now.queued - self.since.queued)
         if own <= self.grace:
             return "wait", f"no connection for {own:.1f} s of its own time"
@@ -118,6 +148,16 @@ def listening(pid: int, port: int) -> bool:
     return False
 
 
+def opened(pid: int) -> int | None:
+    """TCP connections ``pid``'s network namespace has opened (``ActiveOpens``); None if unknown."""
+    try:
+        rows = [line.split() for line in Path(f"/proc/{pid}/net/snmp").read_text().splitlines()]
+        names, values = (row for row in rows if row and row[0] == "Tcp:")
+        return int(values[names.index("ActiveOpens")])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def cpu_wait(pid: int) -> float | None:
     """Seconds ``pid`` has spent runnable but waiting for a CPU; None when unknown.
 
@@ -133,9 +173,12 @@ def cpu_wait(pid: int) -> float | None:
 
 def sample(pid: int, port: int) -> Sample | None:
     """A look at scamper ``pid`` now; None when it is gone (its pidfd reports the death)."""
+    # The counter first: a connection it counts has then either ended or shows
+    # in the table read after it, never neither.
+    count = opened(pid)
     conn = connection(pid, port)
     queued = cpu_wait(pid)
     if conn is None:
         return None
     # Without schedstats (a kernel built without them) the grace is wall-clock time.
-    return Sample(time.monotonic(), queued or 0.0, conn)
+    return Sample(time.monotonic(), queued or 0.0, conn, count)

@@ -24,7 +24,7 @@ from typing import Literal
 from scamperlab.emulation.network import EmulatedNetwork
 from scamperlab.processes import terminate
 from scamperlab.processes.binaries import ScamperInstall
-from scamperlab.processes.liveness import Watch, sample
+from scamperlab.processes.liveness import Watch, opened, sample
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,16 @@ class VpSupervisor:
 
     def _spawn(self, vp: VpProcess) -> None:
         old = vp.pid
+        # Read before the start, from the namespace's holder: after it, the count
+        # might already hold this scamper's own connection.
+        before = opened(self.net.pid(vp.name))
         with open(vp.log_path, "ab") as logf:
             vp.proc = self.net.popen(vp.name, vp.argv, stdout=logf, stderr=logf)
         vp.spawned_at = time.monotonic()
         vp.was_up = False
-        vp.watch = Watch.started(vp.spawned_at, self.appear_timeout * CONNECTED_PATIENCE)
+        vp.watch = Watch.started(
+            vp.spawned_at, self.appear_timeout * CONNECTED_PATIENCE, opened_before=before
+        )
         vp.stale_sockets = frozenset(self.sockets.get(vp.name, ()))
         vp.state = "starting" if vp.restarts == 0 else "restarting"
         vp.up_since = None

@@ -7,7 +7,14 @@ import socket
 import subprocess
 import sys
 
-from scamperlab.processes.liveness import CONNECT_GRACE, Sample, Watch, connection, cpu_wait
+from scamperlab.processes.liveness import (
+    CONNECT_GRACE,
+    Sample,
+    Watch,
+    connection,
+    cpu_wait,
+    opened,
+)
 
 PATIENCE = 120.0
 
@@ -59,6 +66,42 @@ def test_a_vp_back_on_its_connection_starts_a_new_grace() -> None:
     assert watch.judge(Sample(6.1, 0.0, "none"))[0] == "missing"
 
 
+def test_a_connection_that_ended_before_the_vp_appeared_is_missing_at_once() -> None:
+    # sc_remoted took the connection and closed it (a duplicate magic), or refused it:
+    # the scamper sleeps 30-61 s, so the grace is not waited out.
+    watch = Watch.started(0.0, PATIENCE, opened_before=4)
+    assert watch.judge(Sample(0.05, 0.0, "none", 4))[0] == "wait"  # not tried yet
+    assert watch.judge(Sample(0.1, 0.0, "connecting", 5))[0] == "wait"
+    verdict, why = watch.judge(Sample(0.2, 0.0, "none", 5))
+    assert verdict == "missing" and "ended before" in why
+
+
+def test_a_vp_that_appeared_and_lost_its_connection_gets_the_grace() -> None:
+    watch = Watch.started(0.0, PATIENCE, opened_before=0)
+    watch.judge(Sample(0.1, 0.0, "established", 1))
+    watch.arrived()
+    assert watch.judge(Sample(100.0, 0.0, "none", 1))[0] == "wait"
+    assert watch.judge(Sample(100.0 + CONNECT_GRACE + 0.1, 0.0, "none", 1))[0] == "missing"
+
+
+def test_without_the_counter_the_grace_decides() -> None:
+    watch = Watch.started(0.0, PATIENCE)
+    assert watch.judge(Sample(0.2, 0.0, "none", 7))[0] == "wait"
+
+
+def test_the_kernel_counts_the_connections_a_namespace_opens() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    before = opened(os.getpid())
+    assert before is not None
+    client = socket.create_connection(server.getsockname())
+    try:
+        after = opened(os.getpid())
+        assert after is not None and after >= before + 1
+    finally:
+        client.close()
+        server.close()
+
+
 def test_the_kernel_reports_a_connection_to_the_port_and_none_to_another() -> None:
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]
@@ -80,5 +123,6 @@ def test_a_gone_process_has_no_connection_and_no_cpu_wait() -> None:
     )
     pid = int(done.stdout)
     assert connection(pid, 1) is None
+    assert opened(pid) is None
     assert cpu_wait(pid) is None
     assert (wait := cpu_wait(os.getpid())) is not None and wait >= 0.0
