@@ -37,13 +37,14 @@ Requests and replies (one line each):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 _CLONE_NEWNS = 0x00020000
@@ -66,17 +67,54 @@ def _say(reply: dict[str, Any]) -> None:
     os.write(1, (json.dumps(reply) + "\n").encode())
 
 
+_KINDS = {"net": _CLONE_NEWNET, "mnt": _CLONE_NEWNS}
+
+
+class _Stranded(BaseException):
+    """The server could not come back from a node's namespaces.
+
+    Not an ``OSError``: no handler of a request's errors may catch it, so the
+    server dies (the lab sees its stdout end) rather than serve the next
+    request from inside a node.
+    """
+
+
+def _setns(pid: int | str, kinds: tuple[str, ...], what: str) -> None:
+    """Move this (single-threaded) process into namespaces ``kinds`` of process ``pid``."""
+    for kind in kinds:
+        fd = os.open(f"/proc/{pid}/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _check(_libc.setns(fd, _KINDS[kind]), what)
+        finally:
+            os.close(fd)
+
+
 class _Home:
     """This server's own namespaces and directory, to come back to after making a node's."""
 
     def __init__(self) -> None:
-        self.fds = [os.open(f"/proc/self/ns/{ns}", os.O_RDONLY) for ns in ("net", "mnt")]
+        self.fds = [(os.open(f"/proc/self/ns/{ns}", os.O_RDONLY), _KINDS[ns]) for ns in _KINDS]
         self.cwd = os.open(".", os.O_RDONLY)
 
     def enter(self) -> None:
-        for fd, kind in zip(self.fds, (_CLONE_NEWNET, _CLONE_NEWNS), strict=True):
-            _check(_libc.setns(fd, kind), "coming back to the fork server's namespaces")
-        os.fchdir(self.cwd)  # entering a mount namespace moved us to its root
+        try:
+            for fd, kind in self.fds:
+                _check(_libc.setns(fd, kind), "coming back to the fork server's namespaces")
+            os.fchdir(self.cwd)  # entering a mount namespace moved us to its root
+        except OSError as exc:
+            raise _Stranded(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _visiting(home: _Home, pid: int | None = None, kinds: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run the body in namespaces ``kinds`` of process ``pid`` (None: in those the body
+    makes), then come back to ``home`` whatever happens."""
+    try:
+        if pid is not None:
+            _setns(pid, kinds, f"entering the namespaces of {pid}")
+        yield
+    finally:
+        home.enter()
 
 
 _HOLDER_SIGNALS = (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)
@@ -93,70 +131,47 @@ def _hold(name: str, sysctls: dict[str, str], sleep: str, home: _Home) -> None:
     single-threaded process may enter mount namespaces: this one is.
     """
     try:
-        _check(_libc.unshare(_CLONE_NEWNET | _CLONE_NEWNS), "unshare")
+        with _visiting(home):
+            _check(_libc.unshare(_CLONE_NEWNET | _CLONE_NEWNS), "unshare")
+            # The node's mounts (its resolv.conf) must not propagate to the host.
+            _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "private mounts")
+            # A sysfs of its own shows the node's interfaces under /sys/class/net.
+            _check(_libc.mount(b"sysfs", b"/sys", b"sysfs", 0, None), "mounting /sys")
+            # /proc/sys/net shows the namespace of whoever opens it: this one's now, and
+            # before any link exists, so each link's own settings come from these defaults.
+            for key, value in sysctls.items():
+                with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+                    f.write(value)
+            pid = os.posix_spawn(
+                sleep,
+                [sleep, "infinity"],
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDWR, 0),
+                    (os.POSIX_SPAWN_DUP2, 0, 1),
+                    (os.POSIX_SPAWN_DUP2, 0, 2),
+                ],
+                setsid=True,
+                setsigdef=_HOLDER_SIGNALS,
+            )
     except OSError as exc:
         _say({"name": name, "error": str(exc)})
         return
-    try:
-        # The node's mounts (its resolv.conf) must not propagate to the host.
-        _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "private mounts")
-        # A sysfs of its own shows the node's interfaces under /sys/class/net.
-        _check(_libc.mount(b"sysfs", b"/sys", b"sysfs", 0, None), "mounting /sys")
-        # /proc/sys/net shows the namespace of whoever opens it: this one's now, and
-        # before any link exists, so each link's own settings come from these defaults.
-        for key, value in sysctls.items():
-            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-                f.write(value)
-        pid = os.posix_spawn(
-            sleep,
-            [sleep, "infinity"],
-            os.environ,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDWR, 0),
-                (os.POSIX_SPAWN_DUP2, 0, 1),
-                (os.POSIX_SPAWN_DUP2, 0, 2),
-            ],
-            setsid=True,
-            setsigdef=_HOLDER_SIGNALS,
-        )
-    except OSError as exc:
-        _say({"name": name, "error": str(exc)})
-        return
-    finally:
-        # Never serve the next request from inside a node: die rather than that.
-        try:
-            home.enter()
-        except OSError as exc:
-            _say({"name": name, "error": str(exc)})
-            os._exit(1)
     _say({"name": name, "pid": pid})
 
 
-def _mount(mounts: list[list[Any]]) -> NoReturn:
-    """In a worker child: each bind mount, in its node's mount namespace."""
+def _mount(mounts: list[list[Any]], home: _Home) -> None:
+    """Each bind mount, in its node's mount namespace, from this process (no fork)."""
     done = 0
     try:
         for pid, source, over in mounts:
-            fd = os.open(f"/proc/{int(pid)}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                _check(_libc.setns(fd, _CLONE_NEWNS), f"entering the mounts of {pid}")
-            finally:
-                os.close(fd)
-            what = f"mounting {source} over {over} for {pid}"
-            _check(_libc.mount(source.encode(), over.encode(), None, _MS_BIND, None), what)
+            with _visiting(home, int(pid), ("mnt",)):
+                what = f"mounting {source} over {over} for {pid}"
+                _check(_libc.mount(source.encode(), over.encode(), None, _MS_BIND, None), what)
             done += 1
         _say({"mounted": done})
     except OSError as exc:
         _say({"error": str(exc), "mounted": done})
-    os._exit(0)
-
-
-def _enter(pid: int) -> None:
-    """Move this (single-threaded) process into the network and mount namespaces of ``pid``."""
-    fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC) for ns in ("net", "mnt")]
-    for fd, kind in zip(fds, (_CLONE_NEWNET, _CLONE_NEWNS), strict=True):
-        _check(_libc.setns(fd, kind), f"entering the namespaces of {pid}")
-        os.close(fd)
 
 
 def _start(pid: int, argv: list[str], stdin: str, home: _Home) -> tuple[int, int]:
@@ -170,8 +185,7 @@ def _start(pid: int, argv: list[str], stdin: str, home: _Home) -> tuple[int, int
     os.lseek(inp, 0, os.SEEK_SET)
     out = os.memfd_create("output")
     try:
-        try:
-            _enter(pid)
+        with _visiting(home, pid, ("net", "mnt")):
             child = os.posix_spawnp(
                 argv[0],
                 argv,
@@ -183,8 +197,6 @@ def _start(pid: int, argv: list[str], stdin: str, home: _Home) -> tuple[int, int
                 ],
                 setsigdef=(signal.SIGPIPE, signal.SIGCHLD),  # as subprocess restores them
             )
-        finally:
-            home.enter()
     except BaseException:
         os.close(out)
         raise
@@ -205,7 +217,9 @@ def _run(jobs: list[list[Any]], width: int, home: _Home) -> NoReturn:
             index, (pid, argv, stdin) = queue.pop()
             try:
                 child, out = _start(int(pid), argv, stdin, home)
-            except OSError as exc:
+            except (OSError, _Stranded) as exc:
+                # Stranded in a node, this worker starts nothing more: it only waits
+                # for what runs and reports.
                 _say({"job": index, "code": 127, "output": f"cannot start {argv[0]}: {exc}"})
                 failed = True
                 break
@@ -248,11 +262,7 @@ def main() -> None:
             for name, sysctls in request["nodes"]:
                 _hold(name, sysctls, sleep, home)
         elif request["op"] == "mount":
-            try:
-                if os.fork() == 0:
-                    _child(_mount, request["mounts"])
-            except OSError as exc:
-                _say({"error": f"fork: {exc}", "mounted": 0})
+            _mount(request["mounts"], home)
         elif request["op"] == "run":
             try:
                 if os.fork() == 0:

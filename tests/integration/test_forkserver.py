@@ -107,3 +107,31 @@ def test_commands_run_in_their_node_and_a_failure_stops_the_rest(server: Server)
     forks.run([(a.pid, ["true"], "", "a again", lambda: ready.append("a2"))], 1)
     assert ready == ["a", "a2"]
     _at_home(forks)
+
+
+def test_bind_mounts_land_in_the_node_only_and_the_server_comes_back(
+    server: Server, tmp_path: Path
+) -> None:
+    forks, made = server
+    forks.holders([("a", {}), ("b", {})], made.append)
+    a, b = sorted(made, key=lambda h: h.name)
+    source = tmp_path / "resolv.conf"
+    source.write_text("nameserver 192.0.2.53\n")
+
+    def resolv(pid: int) -> str:
+        argv = ["mnexec", "-a", str(pid), "cat", "/etc/resolv.conf"]
+        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+    host = Path("/etc/resolv.conf").read_text()
+    forks.bind_mounts([(a.pid, str(source), "/etc/resolv.conf")])
+    _at_home(forks)
+    assert resolv(a.pid) == "nameserver 192.0.2.53\n"
+    assert resolv(b.pid) == host
+    assert Path("/etc/resolv.conf").read_text() == host
+    # A mount that fails is reported; the server is still home and still serves.
+    with pytest.raises(LabStartError, match="bind mount failed"):
+        forks.bind_mounts([(b.pid, str(tmp_path / "missing"), "/etc/resolv.conf")])
+    _at_home(forks)
+    forks.bind_mounts([(b.pid, str(source), "/etc/resolv.conf")])
+    assert resolv(b.pid) == "nameserver 192.0.2.53\n"
+    _at_home(forks)
