@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import heapq
 import json
@@ -91,7 +90,9 @@ QUEUE_MAXLEN = 100_000
 # tests and users compare RTTs against); packets already due leave in one batch verdict.
 RELEASE_SLACK = 0.0
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+# The C library is already in this process: no find_library, which runs ldconfig
+# through a shell at every start.
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class _Timespec(ctypes.Structure):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import logging
 import os
 import signal
 import subprocess
@@ -35,11 +36,13 @@ from scamperlab.emulation.selfcheck import (
     verify_links,
 )
 from scamperlab.emulation.shaping import kernel_has_netem, tc_lines
+from scamperlab.emulation.spawner import NodeSpawner, SpawnerUnavailable
 from scamperlab.errors import LabStartError
 from scamperlab.topology.model import LinkParams
 from scamperlab.topology.plan import Interface, LabPlan, LinkPlan, NodePlan, link_between
 
 Progress = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 CONTROLLER = "controller"
 MGMT_VP_IF = "mgmt0"
@@ -130,6 +133,9 @@ class EmulatedNetwork:
     _peers: dict[tuple[str, str], tuple[Interface, str]] = field(init=False, repr=False)
     # VP name -> the number of its management port (``m<n>``) on the controller.
     _mgmt_ports: dict[str, int] = field(init=False, repr=False)
+    # Starts node programs (popen); None until first needed, or where it cannot be had.
+    _spawner: NodeSpawner | None = field(default=None, init=False, repr=False)
+    _no_spawner: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._peers = {}
@@ -152,9 +158,23 @@ class EmulatedNetwork:
     def popen(self, name: str, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         """Start a long-lived process in a node, in a session of its own.
 
-        ``mnexec -a`` execs the command, so the returned PID is the program's own,
-        which is what supervision and cleanup kill.
+        The returned PID is the program's own, which is what supervision and
+        cleanup kill. The lab's spawner thread starts it (see
+        :mod:`scamperlab.emulation.spawner`); ``mnexec -a``, which execs the
+        command, where that thread cannot be had.
         """
+        if self._spawner is None and not self._no_spawner:
+            try:
+                self._spawner = NodeSpawner()
+            except SpawnerUnavailable as exc:
+                log.info("starting node programs with mnexec: %s", exc)
+                self._no_spawner = True
+        if self._spawner is not None:
+            try:
+                return self._spawner.popen(self.pid(name), argv, **kwargs)
+            except SpawnerUnavailable as exc:
+                log.warning("starting node programs with mnexec from now on: %s", exc)
+                self._spawner, self._no_spawner = None, True
         return subprocess.Popen(
             self.in_node(name, argv), start_new_session=True, close_fds=True, **kwargs
         )
@@ -568,6 +588,9 @@ class EmulatedNetwork:
         if self.forks is not None:
             self.forks.close()
             self.forks = None
+        if self._spawner is not None:
+            self._spawner.close()
+            self._spawner = None
 
     def bind_mounts(self, mounts: Sequence[tuple[str, str, str]]) -> None:
         """Bind-mount each (node, file, over) in that node's private mount namespace."""

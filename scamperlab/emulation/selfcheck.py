@@ -113,11 +113,15 @@ def start_checks(in_node: InNode, links: Sequence[LinkPlan]) -> Pings:
         # Round trips lost to emulated loss must not starve the delay measurement.
         count = max(count, probes, math.ceil(DELAY_PINGS / max(0.05, 1 - round_trip_loss(p.loss))))
         for family, dst in ((4, str(link.b.ipv4.ip)), (6, str(link.b.ipv6.ip))):
-            n, interval = count, (0.002 if probes else 0.02)
-            if family == 6:
+            # Close together: iputils' ping spins (sched_yield) whenever its next
+            # probe is due within 10 ms and no reply is outstanding, so pings 20 ms
+            # apart across a short link cost half a core each, on a start-up that is
+            # CPU-bound. 2 ms apart, a reply is nearly always outstanding.
+            n, interval = count, 0.002
+            if family == 6 and p.loss:
                 # Neighbour discovery crosses the lossy link too, and a lost
                 # solicitation holds the first pings for a second: spread them out.
-                n, interval = DELAY_PINGS * 2, (0.25 if p.loss else 0.02)
+                n, interval = DELAY_PINGS * 2, 0.25
             wait = 2 + 2 * (p.delay + 3 * p.jitter) / 1e3
             argv = ["ping", f"-{family}", "-n", "-q", "-c", str(n), "-i", str(interval)]
             argv += ["-W", f"{wait:.3f}", dst]

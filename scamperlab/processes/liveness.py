@@ -171,12 +171,20 @@ def cpu_wait(pid: int) -> float | None:
         return None
 
 
-def sample(pid: int, port: int) -> Sample | None:
-    """A look at scamper ``pid`` now; None when it is gone (its pidfd reports the death)."""
+def sample(pid: int, port: int, opened_before: int | None = None) -> Sample | None:
+    """A look at scamper ``pid`` now; None when it is gone (its pidfd reports the death).
+
+    With ``opened_before`` (its namespace's count when it started), a namespace
+    that has opened nothing since has no connection: its ``/proc/PID/net/tcp``
+    (a walk of the host's whole TCP table) is not read.
+    """
     # The counter first: a connection it counts has then either ended or shows
     # in the table read after it, never neither.
     count = opened(pid)
-    conn = connection(pid, port)
+    if count is not None and count == opened_before:
+        conn: Connection | None = "none"
+    else:
+        conn = connection(pid, port)
     queued = cpu_wait(pid)
     if conn is None:
         return None

@@ -225,7 +225,7 @@ class VpSupervisor:
                 continue
             if vp._restart_handle is not None:
                 continue
-            seen = sample(vp.proc.pid, self.port)
+            seen = sample(vp.proc.pid, self.port, vp.watch.opened_before)
             if seen is None:
                 continue  # gone: its death is handled through its pidfd
             verdict, why = vp.watch.judge(seen)

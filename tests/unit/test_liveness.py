@@ -14,6 +14,7 @@ from scamperlab.processes.liveness import (
     connection,
     cpu_wait,
     opened,
+    sample,
 )
 
 PATIENCE = 120.0
@@ -126,3 +127,21 @@ def test_a_gone_process_has_no_connection_and_no_cpu_wait() -> None:
     assert opened(pid) is None
     assert cpu_wait(pid) is None
     assert (wait := cpu_wait(os.getpid())) is not None and wait >= 0.0
+
+
+def test_a_namespace_that_opened_nothing_has_no_connection_without_reading_the_table() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    try:
+        now = opened(os.getpid())
+        # The same count as at the start: taken as "nothing opened since", so "none".
+        seen = sample(os.getpid(), port, now)
+        assert seen is not None and seen.connection == "none"
+        # Without a baseline, or with an older one, the table is read.
+        for before in (None, (now or 1) - 1):
+            seen = sample(os.getpid(), port, before)
+            assert seen is not None and seen.connection == "established"
+    finally:
+        client.close()
+        server.close()

@@ -86,6 +86,7 @@ class LabServices:
     servers: list[Server] = field(default_factory=list)
     ca: tuple[Path, Path] | None = None
     _resolv_mounted: bool = False
+    _resolvers: dict[str, NodePlan | None] | None = None
 
     @property
     def ca_path(self) -> Path | None:
@@ -93,7 +94,12 @@ class LabServices:
         return self.ca[0] if self.ca else None
 
     def resolv_conf_path(self, node: str) -> Path:
-        return self.directory / "resolv" / f"{node}.conf"
+        """The file bind-mounted over ``node``'s /etc/resolv.conf: its resolver's."""
+        if self._resolvers is None:
+            self._resolvers = dns.resolver_of(self.net.plan)
+        resolver = self._resolvers.get(node)
+        # "-" cannot start a node's name: no clash with a resolver called "none".
+        return self.directory / "resolv" / f"{resolver.name if resolver else '-none'}.conf"
 
     # -- start ------------------------------------------------------------------
 
@@ -132,14 +138,19 @@ class LabServices:
                 find_program(program)
 
     def mount_resolv_confs(self) -> None:
-        """Give each VP and target its own /etc/resolv.conf: before any program starts in
-        it (scamper reads it once, at start-up), so as soon as the namespaces exist."""
+        """Give each VP and target its resolver's /etc/resolv.conf: before any program starts
+        in it (scamper reads it once, at start-up), so as soon as the namespaces exist.
+        Nodes with the same resolver share one source file."""
         (self.directory / "resolv").mkdir(parents=True, exist_ok=True)
         mounts: list[tuple[str, Path, str]] = []
-        for node, resolver in dns.resolver_of(self.net.plan).items():
+        self._resolvers = dns.resolver_of(self.net.plan)
+        written: set[Path] = set()
+        for node, resolver in self._resolvers.items():
             path = self.resolv_conf_path(node)
-            path.write_text(dns.resolv_conf(self.lab, node, resolver))
-            path.chmod(0o644)
+            if path not in written:
+                written.add(path)
+                path.write_text(dns.resolv_conf(self.lab, resolver))
+                path.chmod(0o644)
             mounts.append((node, path, "/etc/resolv.conf"))
         self._bind_mounts(mounts, "its own /etc/resolv.conf")
         self._resolv_mounted = True

@@ -168,18 +168,23 @@ def resolver_of(plan: LabPlan) -> dict[str, NodePlan | None]:
     return chosen
 
 
-def resolv_conf(lab: str, node: str, resolver: NodePlan | None) -> str:
-    """The /etc/resolv.conf a node sees: its lab resolver, never the host's."""
+def resolv_conf(lab: str, resolver: NodePlan | None) -> str:
+    """The /etc/resolv.conf of the nodes that use ``resolver``: a lab resolver, never the host's.
+
+    It names no node: every node with the same resolver gets the same file
+    (one bind-mount source, not one file per node: a 1,000-VP start-up
+    creates 1,000 fewer files).
+    """
     if resolver is None:
         # scamper refuses to start without a nameserver line; loopback keeps
         # every lookup inside the node, where nothing answers.
         return (
-            f"# scamperlab lab {lab}: {node} has no resolver (the topology declares no\n"
-            "# dns-resolver service), so names do not resolve here.\n"
+            f"# scamperlab lab {lab}: no resolver here (the topology declares no\n"
+            "# dns-resolver service), so names do not resolve.\n"
             "nameserver 127.0.0.1\n"
         )
     return (
-        f"# scamperlab lab {lab}: {node} uses the lab resolver on {resolver.name}\n"
+        f"# scamperlab lab {lab}: the lab resolver on {resolver.name}\n"
         f"nameserver {resolver.ipv4}\n"
         f"nameserver {resolver.ipv6}\n"
         "options timeout:2 attempts:2\n"
