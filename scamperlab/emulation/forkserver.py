@@ -12,8 +12,10 @@ Here a small single-threaded process makes each node's namespaces itself
 (``unshare``, private mounts, its sysctls), ``posix_spawn``s ``sleep`` in
 them and comes back (a forked Python holder would keep 0.6 MiB of its own
 per node, ``sleep`` 0.1 MiB). Mounts in a node's mount namespace need
-``setns``, which a multithreaded process (the lab) may not do for mount
-namespaces: this one, and a forked worker of it, may.
+``setns``, which a thread sharing its filesystem context with others (any
+thread of the lab's process but its spawner, see
+:mod:`scamperlab.emulation.spawner`) may not do: this process, and a
+forked worker of it, may.
 
 Holders are not this server's to keep: it lets the kernel reap them
 (``SIGCHLD`` ignored), and the lab kills them through pidfds. When the lab
@@ -128,7 +130,8 @@ def _hold(name: str, sysctls: dict[str, str], sleep: str, home: _Home) -> None:
     unshares and then ``exec``s: the forked copy of this Python process and
     its teardown at ``exec`` cost twice the CPU (0.32 s against 0.15 s for
     117 namespaces, measured on 2 cores), and start-up is CPU-bound. Only a
-    single-threaded process may enter mount namespaces: this one is.
+    thread with a filesystem context of its own may enter mount namespaces:
+    this single-threaded process has one.
     """
     try:
         with _visiting(home):
