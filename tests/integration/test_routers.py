@@ -147,6 +147,25 @@ def lb_lab(state_dir: Path) -> Iterator[Lab]:
         yield lab
 
 
+def mda_links(ctrl: ScamperCtrl, dst: str, inst: ScamperInst) -> set[tuple[str, str, int]]:
+    """The links an MDA traceroute from ``inst`` finds towards ``dst``: (near, far, length)."""
+    lb = ctrl.do_tracelb(
+        dst,
+        confidence=99,
+        method="udp-dport",
+        sport=MDA_SPORT,
+        wait_probe=0.15,
+        inst=inst,
+        sync=True,
+    )
+    return {
+        (str(link.near.src), str(link.far.src), link.length)
+        for node in lb.nodes()
+        for link in node.links()
+        if link.near is not None and link.far is not None
+    }
+
+
 @pytest.mark.parametrize(("dst", "ways"), [(WWW2, 2), (WWW4, 4)])
 def test_tracelb_finds_exactly_the_true_links(lb_lab: Lab, dst: str, ways: int) -> None:
     truth = path_truth(lb_lab.plan, "mda.example", dst)
@@ -155,21 +174,7 @@ def test_tracelb_finds_exactly_the_true_links(lb_lab: Lab, dst: str, ways: int) 
     try:
         (inst,) = ctrl.add_vps(ctrl.vps())
         start = time.monotonic()
-        lb = ctrl.do_tracelb(
-            dst,
-            confidence=99,
-            method="udp-dport",
-            sport=MDA_SPORT,
-            wait_probe=0.15,
-            inst=inst,
-            sync=True,
-        )
-        found = {
-            (str(link.near.src), str(link.far.src), link.length)
-            for node in lb.nodes()
-            for link in node.links()
-            if link.near is not None and link.far is not None
-        }
+        found = mda_links(ctrl, dst, inst)
         want = {(link.near, link.far, link.length) for link in truth.links}
         assert found == want, (time.monotonic() - start, sorted(found ^ want))
         # A Paris traceroute keeps one flow, so it sees exactly one of the true paths.
@@ -192,21 +197,7 @@ def test_fakeroute_case_as_a_lab(state_dir: Path) -> None:
         ctrl = ScamperCtrl(mux=str(lab.mux_path))
         try:
             (inst,) = ctrl.add_vps(ctrl.vps())
-            lb = ctrl.do_tracelb(
-                lab.targets[0].ipv4,
-                confidence=99,
-                method="udp-dport",
-                sport=MDA_SPORT,
-                wait_probe=0.15,
-                inst=inst,
-                sync=True,
-            )
-            found = {
-                (str(link.near.src), str(link.far.src), link.length)
-                for node in lb.nodes()
-                for link in node.links()
-                if link.near is not None and link.far is not None
-            }
+            found = mda_links(ctrl, lab.targets[0].ipv4, inst)
         finally:
             close(ctrl)
     assert found == {(x.near, x.far, x.length) for x in truth.links}
