@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import platform
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -77,6 +78,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                 notify=notify,
                 cluster=args.cluster,
                 shard=args.shard,
+                # From the daemon's answer on, the lab is reported, whatever comes: a
+                # Ctrl-C landing between "up" and the report would leave it up, unsaid.
+                on_answer=_stop_taking_ctrl_c,
             )
     except KeyboardInterrupt:
         ui.err.print("lab removed")
@@ -94,6 +98,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         f" ({up.seconds:.1f} s); 'scamperlab status', 'scamperlab down {escape(up.name)}'"
     )
     return 0
+
+
+def _stop_taking_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def cmd_down(args: argparse.Namespace) -> int:

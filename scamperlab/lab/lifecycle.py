@@ -222,6 +222,7 @@ def up_detached(
     standins: bool | None = None,
     cluster: str | Path | None = None,
     shard: str | None = None,
+    on_answer: Callable[[], None] | None = None,
 ) -> DetachedLab:
     """Bring a lab up in a daemon of its own and return once every VP is on the mux.
 
@@ -230,7 +231,10 @@ def up_detached(
     text)`` see the daemon's start-up. A start-up failure raises
     :class:`~scamperlab.errors.LabStartError` (the daemon has removed the
     lab); a ``KeyboardInterrupt`` meanwhile stops the daemon, which tears
-    down what it built, and then propagates.
+    down what it built, and then propagates. ``on_answer()`` runs as soon as
+    the daemon has answered (up, or failed), still under that rule: a caller
+    that must report a lab it got, whatever comes next, stops taking Ctrl-C
+    there (the CLI does), so no Ctrl-C can fall between "up" and its report.
 
     With a ``cluster`` file, this host is one of a cluster's
     (:mod:`scamperlab.lab.cluster`): lab host ``shard``, or with no ``shard``
@@ -289,15 +293,19 @@ def up_detached(
                 else:
                     result = msg
                     break
+        if on_answer is not None:
+            on_answer()
+        if "error" in result or not result:
+            daemon.wait()
+            raise LabStartError(result.get("error", "the lab daemon died during start-up"))
+        return DetachedLab(
+            lab_name, Path(result["mux"]), result["vps"], result["seconds"], daemon.pid
+        )
     except KeyboardInterrupt:
         tell("interrupted", f"interrupted: tearing lab {lab_name} down...")
         daemon.send_signal(signal.SIGTERM)
         daemon.wait()
         raise
-    if "error" in result or not result:
-        daemon.wait()
-        raise LabStartError(result.get("error", "the lab daemon died during start-up"))
-    return DetachedLab(lab_name, Path(result["mux"]), result["vps"], result["seconds"], daemon.pid)
 
 
 def _serve_detached(argv: Sequence[str]) -> int:
