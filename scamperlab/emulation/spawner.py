@@ -14,12 +14,15 @@ may enter another mount namespace only with a filesystem context of its own
 else, so nothing else ever runs in a node's namespaces or sees its working
 directory move. Where the thread cannot be made (no ``CAP_SYS_ADMIN``),
 callers fall back to ``mnexec``.
+
+Entering a node and coming back is the fork server's own mechanism
+(:mod:`scamperlab.emulation.forkserver`: ``_Home``, ``_visiting``), used
+here as it is; its home is the process's namespaces, which the lab's
+threads never leave.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
 import queue
 import subprocess
 import threading
@@ -27,18 +30,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
+from scamperlab.emulation.forkserver import _check, _Home, _libc, _Stranded, _visiting
+
 _CLONE_FS = 0x00000200
-_CLONE_NEWNS = 0x00020000
-_CLONE_NEWNET = 0x40000000
-_KINDS = (("net", _CLONE_NEWNET), ("mnt", _CLONE_NEWNS))
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
 class SpawnerUnavailable(OSError):
@@ -48,23 +42,27 @@ class SpawnerUnavailable(OSError):
 _Job = tuple[int, list[str], dict[str, Any], "Future[subprocess.Popen[bytes]]"]
 
 
+def _popen(argv: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, start_new_session=True, close_fds=True, **kwargs)
+
+
 class NodeSpawner:
     """One thread that starts programs in nodes' namespaces (see the module's docstring)."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._ready = threading.Event()
-        self._error: OSError | None = None
+        self._error: str | None = None
         self._thread = threading.Thread(target=self._serve, name="node-spawner", daemon=True)
         self._thread.start()
         self._ready.wait()
         if self._error is not None:
-            raise SpawnerUnavailable(self._error.errno, str(self._error))
+            raise SpawnerUnavailable(self._error)
 
     def popen(self, pid: int, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         """Start ``argv`` in the network and mount namespaces of process ``pid``."""
         if self._error is not None:
-            raise SpawnerUnavailable(self._error.errno, str(self._error))
+            raise SpawnerUnavailable(self._error)
         done: Future[subprocess.Popen[bytes]] = Future()
         self._jobs.put((pid, list(argv), kwargs, done))
         while True:
@@ -81,52 +79,41 @@ class NodeSpawner:
     def _serve(self) -> None:
         try:
             _check(_libc.unshare(_CLONE_FS), "a filesystem context of its own")
-            home = [(os.open(f"/proc/thread-self/ns/{ns}", os.O_RDONLY), k) for ns, k in _KINDS]
-            cwd = os.open(".", os.O_RDONLY)
+            home = _Home()
         except OSError as exc:
-            self._error = exc
+            self._error = str(exc)
             return
         finally:
             self._ready.set()
         while (job := self._jobs.get()) is not None:
             pid, argv, kwargs, done = job
-            result: subprocess.Popen[bytes] | None = None
-            error: BaseException | None = None
+            started: subprocess.Popen[bytes] | None = None
             try:
-                result = self._start(pid, argv, kwargs)
-            except BaseException as exc:  # the caller's to handle, in its thread
-                error = exc
-            try:
-                for fd, kind in home:
-                    _check(_libc.setns(fd, kind), "coming back to the lab's namespaces")
-                os.fchdir(cwd)  # entering a mount namespace moved us to its root
-            except OSError as exc:
+                with _visiting(home, pid, ("net", "mnt")):
+                    # As mnexec -a leaves it: the working directory is the node's root.
+                    started = _popen(argv, kwargs)
+            except _Stranded as exc:
                 # Never start the next program from inside this node: stop serving.
-                self._error = exc
+                self._error = str(exc)
+            except BaseException as exc:  # the caller's to handle, in its thread
+                done.set_exception(exc)  # answered once home (_visiting came back)
+                continue
             # Answered once home: whoever waits may rely on this thread being back.
-            if result is not None:
-                done.set_result(result)
-            else:
-                done.set_exception(error or RuntimeError("no program started"))
+            if started is not None:
+                done.set_result(started)
             if self._error is not None:
-                self._fail_pending(self._error)
+                self._fail_pending(done)
                 return
 
-    def _start(self, pid: int, argv: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
-        for ns, kind in _KINDS:
-            fd = os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                _check(_libc.setns(fd, kind), f"entering the namespaces of {pid}")
-            finally:
-                os.close(fd)
-        # As mnexec -a leaves it: the working directory is the node's root.
-        return subprocess.Popen(argv, start_new_session=True, close_fds=True, **kwargs)
-
-    def _fail_pending(self, exc: OSError) -> None:
+    def _fail_pending(self, current: Future[subprocess.Popen[bytes]]) -> None:
+        """Stranded: fail this job (if it did not start) and every queued one."""
+        error = SpawnerUnavailable(self._error or "stranded")
+        if not current.done():
+            current.set_exception(error)
         while True:
             try:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 return
             if job is not None:
-                job[3].set_exception(SpawnerUnavailable(exc.errno, str(exc)))
+                job[3].set_exception(error)

@@ -95,11 +95,15 @@ class LabServices:
 
     def resolv_conf_path(self, node: str) -> Path:
         """The file bind-mounted over ``node``'s /etc/resolv.conf: its resolver's."""
-        if self._resolvers is None:
-            self._resolvers = dns.resolver_of(self.net.plan)
-        resolver = self._resolvers.get(node)
+        resolver = self._resolver_of().get(node)
         # "-" cannot start a node's name: no clash with a resolver called "none".
         return self.directory / "resolv" / f"{resolver.name if resolver else '-none'}.conf"
+
+    def _resolver_of(self) -> dict[str, NodePlan | None]:
+        """Each VP's and target's resolver, computed once (a shortest-path search)."""
+        if self._resolvers is None:
+            self._resolvers = dns.resolver_of(self.net.plan)
+        return self._resolvers
 
     # -- start ------------------------------------------------------------------
 
@@ -143,9 +147,8 @@ class LabServices:
         Nodes with the same resolver share one source file."""
         (self.directory / "resolv").mkdir(parents=True, exist_ok=True)
         mounts: list[tuple[str, Path, str]] = []
-        self._resolvers = dns.resolver_of(self.net.plan)
         written: set[Path] = set()
-        for node, resolver in self._resolvers.items():
+        for node, resolver in self._resolver_of().items():
             path = self.resolv_conf_path(node)
             if path not in written:
                 written.add(path)
@@ -176,7 +179,7 @@ class LabServices:
         lab_ca = ca_cert.read_text()
         bundle.write_text(text + ("" if text.endswith("\n") or not text else "\n") + lab_ca)
         bundle.chmod(0o644)
-        nodes = dns.resolver_of(self.net.plan)  # every VP and target
+        nodes = self._resolver_of()  # every VP and target
         self._bind_mounts([(node, bundle, target) for node in nodes], "the lab CA to trust")
 
     def _bind_mounts(self, mounts: list[tuple[str, Path, str]], what: str) -> None:
